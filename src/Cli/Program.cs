@@ -1,0 +1,32 @@
+using System.CommandLine;
+using IlgpuDiffusion.Cli.Commands;
+
+namespace IlgpuDiffusion.Cli;
+
+/// <summary>The <c>idf</c> console: a thin shell over the engine's library API.</summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("IlgpuDiffusion: a Stable Diffusion 1.x engine on ILGPU kernels, with C-LoRA continual customization.");
+        root.Subcommands.Add(DevicesCommand.Create());
+        root.Subcommands.Add(PtxCommand.Create());
+        return Run(root, args);
+    }
+
+    /// <summary>Parses and runs; engine errors become one line on stderr and a non-zero exit code.</summary>
+    internal static int Run(RootCommand root, string[] args)
+    {
+        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+        try
+        {
+            return root.Parse(args).Invoke(config);
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException
+                                      or InvalidOperationException or UnauthorizedAccessException or NotSupportedException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+}

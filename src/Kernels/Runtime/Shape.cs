@@ -1,0 +1,54 @@
+using System.Collections;
+
+namespace IlgpuDiffusion.Kernels;
+
+/// <summary>An immutable row-major tensor shape. Every dimension is positive; the element count fits an int.</summary>
+public sealed class Shape : IEquatable<Shape>, IReadOnlyList<int>
+{
+    private readonly int[] dims;
+
+    public Shape(params int[] dims)
+    {
+        ArgumentNullException.ThrowIfNull(dims);
+        long count = 1;
+        foreach (var d in dims)
+        {
+            if (d <= 0) throw new ArgumentException($"shape [{string.Join(", ", dims)}] has a dimension that is not positive.");
+            count *= d;
+            if (count > int.MaxValue)
+                throw new ArgumentException($"shape [{string.Join(", ", dims)}] has more than {int.MaxValue} elements.");
+        }
+        this.dims = (int[])dims.Clone();
+        Count = (int)count;
+    }
+
+    /// <summary>The number of elements.</summary>
+    public int Count { get; }
+
+    /// <summary>The number of dimensions.</summary>
+    public int Rank => dims.Length;
+
+    public int this[int axis] => dims[axis < 0 ? dims.Length + axis : axis];
+
+    int IReadOnlyCollection<int>.Count => dims.Length;
+
+    /// <summary>A copy of the dimensions.</summary>
+    public int[] ToArray() => (int[])dims.Clone();
+
+    public bool Equals(Shape? other) => other is not null && dims.AsSpan().SequenceEqual(other.dims);
+
+    public override bool Equals(object? obj) => Equals(obj as Shape);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        foreach (var d in dims) hash.Add(d);
+        return hash.ToHashCode();
+    }
+
+    public override string ToString() => $"[{string.Join(", ", dims)}]";
+
+    public IEnumerator<int> GetEnumerator() => ((IEnumerable<int>)dims).GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}
