@@ -37,3 +37,35 @@ public static class Reference
         return RelativeError(actual, e);
     }
 }
+
+/// <summary>Central finite differences in float64, the reference for every backward kernel.</summary>
+public static class FiniteDifference
+{
+    /// <summary>
+    /// d(Σ_i w_i · f(x)_i)/dx by central differences: <paramref name="forward"/> is a float64 host reference of the
+    /// op, <paramref name="upstream"/> the output gradient w. Returns one derivative per element of <paramref name="x"/>.
+    /// </summary>
+    public static double[] Gradient(Func<double[], double[]> forward, double[] x, double[] upstream, double eps = 1e-6)
+    {
+        var grad = new double[x.Length];
+        var probe = (double[])x.Clone();
+        for (int i = 0; i < x.Length; i++)
+        {
+            probe[i] = x[i] + eps;
+            double plus = Dot(forward(probe), upstream);
+            probe[i] = x[i] - eps;
+            double minus = Dot(forward(probe), upstream);
+            probe[i] = x[i];
+            grad[i] = (plus - minus) / (2 * eps);
+        }
+        return grad;
+    }
+
+    private static double Dot(double[] a, double[] b)
+    {
+        if (a.Length != b.Length) throw new ArgumentException($"output length {a.Length} vs upstream {b.Length}");
+        double s = 0;
+        for (int i = 0; i < a.Length; i++) s += a[i] * b[i];
+        return s;
+    }
+}
