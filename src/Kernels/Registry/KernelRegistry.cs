@@ -1,13 +1,25 @@
+using System.Globalization;
 using System.Reflection;
 using ILGPU;
+using ILGPU.Runtime;
 
 namespace IlgpuDiffusion.Kernels;
 
 /// <summary>One kernel instantiation the engine can launch.</summary>
-/// <param name="Name">A unique, file-name-safe name: <c>Family.Method</c>, plus the type arguments of a generic kernel.</param>
+/// <param name="Name">
+/// A unique, file-name-safe name: <c>Family.Method</c>, plus the type arguments of a generic kernel and the
+/// specialized values of a specialized one.
+/// </param>
 /// <param name="Method">The closed kernel method.</param>
 /// <param name="ExplicitlyGrouped">Whether it is launched with an explicit group configuration.</param>
-public sealed record KernelEntry(string Name, MethodInfo Method, bool ExplicitlyGrouped);
+public sealed record KernelEntry(string Name, MethodInfo Method, bool ExplicitlyGrouped)
+{
+    /// <summary>
+    /// The values of the method's <c>SpecializedValue&lt;T&gt;</c> parameters, in parameter order (each of type
+    /// <c>T</c>); empty for a kernel without specialized parameters.
+    /// </summary>
+    public IReadOnlyList<object> SpecializedValues { get; init; } = [];
+}
 
 /// <summary>
 /// Every kernel of this assembly with every instantiation its launchers use, found through
@@ -29,17 +41,23 @@ public static class KernelRegistry
             .Where(m => LooksLikeKernel(m) && m.GetCustomAttributes<KernelAttribute>().Count() == 0)
             .ToList();
 
-    private static IReadOnlyList<KernelEntry> Discover()
+    private static IReadOnlyList<KernelEntry> Discover() => Discover(typeof(KernelRegistry).Assembly.GetTypes());
+
+    /// <summary>The entries the <see cref="KernelAttribute"/>s of the given types' static methods describe.</summary>
+    internal static IReadOnlyList<KernelEntry> Discover(IEnumerable<Type> types)
     {
         var found = new List<KernelEntry>();
-        foreach (var method in AllStaticMethods())
+        foreach (var method in StaticMethods(types))
             foreach (var attribute in method.GetCustomAttributes<KernelAttribute>())
             {
                 var closed = Close(method, attribute.TypeArguments);
+                CheckSpecialization(closed, attribute.Specialize);
                 var name = $"{method.DeclaringType!.Name}.{method.Name}";
                 if (attribute.TypeArguments.Length > 0)
                     name += "_" + string.Join("_", attribute.TypeArguments.Select(t => t.Name));
-                found.Add(new KernelEntry(name, closed, attribute.ExplicitlyGrouped));
+                if (attribute.Specialize.Length > 0)
+                    name += "_" + string.Join("_", attribute.Specialize.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture)));
+                found.Add(new KernelEntry(name, closed, attribute.ExplicitlyGrouped) { SpecializedValues = attribute.Specialize });
             }
         var duplicate = found.GroupBy(e => e.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new InvalidOperationException($"kernel '{duplicate.Key}' is registered twice.");
@@ -56,8 +74,28 @@ public static class KernelRegistry
         return typeArguments.Length == 0 ? method : method.MakeGenericMethod(typeArguments);
     }
 
-    private static IEnumerable<MethodInfo> AllStaticMethods() =>
-        typeof(KernelRegistry).Assembly.GetTypes()
+    /// <summary>Checks that <paramref name="values"/> holds one value of type <c>T</c> per <c>SpecializedValue&lt;T&gt;</c> parameter.</summary>
+    private static void CheckSpecialization(MethodInfo method, object[] values)
+    {
+        var where = $"{method.DeclaringType!.Name}.{method.Name}";
+        var expected = method.GetParameters()
+            .Select(p => p.ParameterType)
+            .Where(t => t.IsGenericType && t.GetGenericTypeDefinition() == typeof(SpecializedValue<>))
+            .Select(t => t.GetGenericArguments()[0])
+            .ToList();
+        if (values.Length != expected.Count)
+            throw new InvalidOperationException(
+                $"[Kernel] on {where} lists {values.Length} Specialize value(s); the method has {expected.Count} SpecializedValue parameter(s).");
+        for (int i = 0; i < values.Length; i++)
+            if (values[i]?.GetType() != expected[i])
+                throw new InvalidOperationException(
+                    $"[Kernel] on {where}: Specialize value {i} is {values[i]?.GetType().Name ?? "null"}; the parameter is SpecializedValue<{expected[i].Name}>.");
+    }
+
+    private static IEnumerable<MethodInfo> AllStaticMethods() => StaticMethods(typeof(KernelRegistry).Assembly.GetTypes());
+
+    private static IEnumerable<MethodInfo> StaticMethods(IEnumerable<Type> types) =>
+        types
             .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
             .Where(m => !m.IsSpecialName && m.GetCustomAttribute<System.Runtime.CompilerServices.CompilerGeneratedAttribute>() is null);
 
