@@ -11,6 +11,7 @@ public static class Program
         var root = new RootCommand("IlgpuDiffusion: a Stable Diffusion 1.x engine on ILGPU kernels, with C-LoRA continual customization.");
         root.Subcommands.Add(DevicesCommand.Create());
         root.Subcommands.Add(PtxCommand.Create());
+        root.Subcommands.Add(TokenizeCommand.Create());
         return Run(root, args);
     }
 
