@@ -119,6 +119,9 @@ public sealed class Tensor : IDisposable
         return result;
     }
 
+    /// <summary>Another owner of the same storage and shape: the storage lives until every owner is disposed.</summary>
+    public Tensor Share() => Reshape(Shape.ToArray());
+
     /// <summary>Another owner of the same storage with a new shape of the same element count.</summary>
     public Tensor Reshape(params int[] shape)
     {
