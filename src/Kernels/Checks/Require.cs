@@ -33,4 +33,16 @@ internal static class Require
         if (!t.Shape.Equals(new Shape(expected)))
             throw new ArgumentException($"{op}: {name} has shape {t.Shape}, expected [{string.Join(", ", expected)}].", name);
     }
+
+    /// <summary>The tensor holds floats: F32 or F16 (weights may be stored in either).</summary>
+    public static void FloatDType(string op, string name, Tensor t)
+    {
+        if (!t.DType.IsFloat()) throw new ArgumentException($"{op}: {name} is {t.DType} {t.Shape}, expected F32 or F16.", name);
+    }
+
+    /// <summary>A condition on a non-tensor argument (a size, stride, offset); the message says what was expected.</summary>
+    public static void That(bool condition, string op, string name, string message)
+    {
+        if (!condition) throw new ArgumentException($"{op}: {message}", name);
+    }
 }

@@ -1,0 +1,310 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Half = ILGPU.Half;
+
+namespace IlgpuDiffusion.Kernels;
+
+/// <summary>
+/// 2-D convolution over channels-last activations: input [N, H, W, Cin], weight [Cout, kh, kw, Cin], optional bias
+/// [Cout], output [N, Hout, Wout, Cout]. Weights are F32 or F16 (widened in the kernel's loads; a bias has the
+/// weight's dtype); activations and gradients are F32, accumulation is fp32. PyTorch stores weights
+/// [Cout, Cin, kh, kw]; the loader repacks them once with <see cref="RepackWeight"/>.
+/// Portable tier: forward one thread per output element; dX one thread per input element gathering over the taps
+/// that reach it; dW one thread per weight element looping over N·Hout·Wout; db one thread per output channel.
+/// No atomics, so every result is deterministic.
+/// </summary>
+public static class Conv2d
+{
+    private static readonly OpDispatcher<ForwardArgs> forward =
+        new(new KernelVariant<ForwardArgs>("conv2d-portable", KernelTier.Portable, (_, _) => true, LaunchForward));
+
+    private static readonly OpDispatcher<BackwardInputArgs> backwardInput =
+        new(new KernelVariant<BackwardInputArgs>("conv2d-dx-portable", KernelTier.Portable, (_, _) => true, LaunchBackwardInput));
+
+    private static readonly OpDispatcher<BackwardWeightArgs> backwardWeight =
+        new(new KernelVariant<BackwardWeightArgs>("conv2d-dw-portable", KernelTier.Portable, (_, _) => true, LaunchBackwardWeight));
+
+    private static readonly OpDispatcher<BackwardBiasArgs> backwardBias =
+        new(new KernelVariant<BackwardBiasArgs>("conv2d-db-portable", KernelTier.Portable, (_, _) => true, LaunchBackwardBias));
+
+    /// <summary>PyTorch's [Cout, Cin, kh, kw] weight (F32 or F16) → a new tensor in the engine's [Cout, kh, kw, Cin] layout.</summary>
+    public static Tensor RepackWeight(Tensor pytorchWeight)
+    {
+        Require.FloatDType(nameof(RepackWeight), nameof(pytorchWeight), pytorchWeight);
+        Require.Rank(nameof(RepackWeight), nameof(pytorchWeight), pytorchWeight, 4);
+        // [Cout, Cin, kh, kw] → [Cout, kh, kw, Cin] is the NCHW → NHWC permutation with N = Cout.
+        return Layout.NchwToNhwc(pytorchWeight);
+    }
+
+    /// <summary>The output shape [N, Hout, Wout, Cout] of <see cref="Forward(Tensor, Tensor, Tensor?, Conv2dParams)"/>.</summary>
+    public static Shape OutputShape(Shape input, Shape weight, Conv2dParams parameters)
+    {
+        if (input.Rank != 4) throw new ArgumentException($"{nameof(OutputShape)}: input has shape {input}, expected rank 4.", nameof(input));
+        if (weight.Rank != 4) throw new ArgumentException($"{nameof(OutputShape)}: weight has shape {weight}, expected rank 4.", nameof(weight));
+        return new Shape(input[0], parameters.OutputHeight(input[1], weight[1]), parameters.OutputWidth(input[2], weight[2]), weight[0]);
+    }
+
+    /// <summary>y = conv(x, weight) + bias, as a new F32 tensor [N, Hout, Wout, Cout].</summary>
+    public static Tensor Forward(Tensor x, Tensor weight, Tensor? bias, Conv2dParams parameters)
+    {
+        Require.Rank(nameof(Forward), nameof(x), x, 4);
+        Require.Rank(nameof(Forward), nameof(weight), weight, 4);
+        CheckParams(nameof(Forward), parameters);
+        CheckKernelFits(nameof(Forward), nameof(x), x.Shape, weight.Shape, parameters);
+        var output = Tensor.Empty(x.Device, DType.F32, OutputShape(x.Shape, weight.Shape, parameters).ToArray());
+        try
+        {
+            Forward(x, weight, bias, parameters, output);
+        }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
+        return output;
+    }
+
+    /// <summary>output = conv(x, weight) + bias, written into <paramref name="output"/> [N, Hout, Wout, Cout] (F32).</summary>
+    public static void Forward(Tensor x, Tensor weight, Tensor? bias, Conv2dParams parameters, Tensor output)
+    {
+        const string op = nameof(Forward);
+        Require.DType(op, nameof(x), x, DType.F32);
+        Require.DType(op, nameof(output), output, DType.F32);
+        Require.SameDevice(op, nameof(weight), weight, x.Device);
+        Require.SameDevice(op, nameof(output), output, x.Device);
+        var geometry = Resolve(op, nameof(x), x, nameof(weight), weight, parameters, nameof(output), output);
+        if (bias is not null)
+        {
+            Require.DType(op, nameof(bias), bias, weight.DType);
+            Require.SameDevice(op, nameof(bias), bias, x.Device);
+            Require.Shape(op, nameof(bias), bias, geometry.Cout);
+        }
+        forward.Launch(x.Device, new ForwardArgs(x, weight, bias, output, geometry));
+    }
+
+    /// <summary>
+    /// dx = ∂L/∂x from dy = ∂L/∂y, overwriting <paramref name="dx"/> [N, H, W, Cin] (F32), whose shape says the input
+    /// size (a stride-2 conv maps two input sizes to one output size). Needs no weight gradient, so frozen weights
+    /// (F32 or F16) cost only this.
+    /// </summary>
+    public static void BackwardInput(Tensor dy, Tensor weight, Conv2dParams parameters, Tensor dx)
+    {
+        const string op = nameof(BackwardInput);
+        Require.DType(op, nameof(dy), dy, DType.F32);
+        Require.DType(op, nameof(dx), dx, DType.F32);
+        Require.SameDevice(op, nameof(weight), weight, dy.Device);
+        Require.SameDevice(op, nameof(dx), dx, dy.Device);
+        var geometry = Resolve(op, nameof(dx), dx, nameof(weight), weight, parameters, nameof(dy), dy);
+        backwardInput.Launch(dy.Device, new BackwardInputArgs(dy, weight, dx, geometry));
+    }
+
+    /// <summary>
+    /// dw = ∂L/∂weight from the forward input <paramref name="x"/> and dy, into the F32 gradient <paramref name="dw"/>
+    /// [Cout, kh, kw, Cin]: overwritten, or added to its contents when <paramref name="accumulate"/> is true.
+    /// </summary>
+    public static void BackwardWeight(Tensor x, Tensor dy, Conv2dParams parameters, Tensor dw, bool accumulate)
+    {
+        const string op = nameof(BackwardWeight);
+        Require.DType(op, nameof(x), x, DType.F32);
+        Require.DType(op, nameof(dy), dy, DType.F32);
+        Require.DType(op, nameof(dw), dw, DType.F32);
+        Require.SameDevice(op, nameof(dy), dy, x.Device);
+        Require.SameDevice(op, nameof(dw), dw, x.Device);
+        var geometry = Resolve(op, nameof(x), x, nameof(dw), dw, parameters, nameof(dy), dy);
+        backwardWeight.Launch(x.Device, new BackwardWeightArgs(x, dy, dw, accumulate ? 1 : 0, geometry));
+    }
+
+    /// <summary>
+    /// db = ∂L/∂bias = the sum of dy [N, Hout, Wout, Cout] over N·Hout·Wout, into the F32 gradient <paramref name="db"/>
+    /// [Cout]: overwritten, or added to its contents when <paramref name="accumulate"/> is true.
+    /// </summary>
+    public static void BackwardBias(Tensor dy, Tensor db, bool accumulate)
+    {
+        const string op = nameof(BackwardBias);
+        Require.DType(op, nameof(dy), dy, DType.F32);
+        Require.DType(op, nameof(db), db, DType.F32);
+        Require.Rank(op, nameof(dy), dy, 4);
+        Require.SameDevice(op, nameof(db), db, dy.Device);
+        Require.Shape(op, nameof(db), db, dy.Shape[3]);
+        backwardBias.Launch(dy.Device, new BackwardBiasArgs(dy, db, accumulate ? 1 : 0));
+    }
+
+    private static void CheckParams(string op, Conv2dParams p)
+    {
+        Require.That(p.StrideH >= 1 && p.StrideW >= 1, op, "parameters", $"strides must be at least 1 ({p}).");
+        Require.That(p.PadTop >= 0 && p.PadBottom >= 0 && p.PadLeft >= 0 && p.PadRight >= 0, op, "parameters",
+            $"padding must not be negative ({p}).");
+    }
+
+    private static void CheckKernelFits(string op, string inputName, Shape input, Shape weight, Conv2dParams p)
+    {
+        int paddedH = input[1] + p.PadTop + p.PadBottom, paddedW = input[2] + p.PadLeft + p.PadRight;
+        Require.That(paddedH >= weight[1] && paddedW >= weight[2], op, inputName,
+            $"{inputName} {input} padded to {paddedH}×{paddedW} is smaller than the {weight[1]}×{weight[2]} kernel.");
+    }
+
+    /// <summary>
+    /// Checks that <paramref name="input"/> [N, H, W, Cin], <paramref name="weight"/> [Cout, kh, kw, Cin] (F32 or F16)
+    /// and <paramref name="output"/> [N, Hout, Wout, Cout] agree under <paramref name="p"/>, and returns the sizes.
+    /// </summary>
+    private static ConvGeometry Resolve(string op, string inputName, Tensor input, string weightName, Tensor weight,
+        Conv2dParams p, string outputName, Tensor output)
+    {
+        Require.Rank(op, inputName, input, 4);
+        Require.Rank(op, weightName, weight, 4);
+        Require.Rank(op, outputName, output, 4);
+        Require.FloatDType(op, weightName, weight);
+        CheckParams(op, p);
+        int n = input.Shape[0], h = input.Shape[1], w = input.Shape[2], cin = input.Shape[3];
+        int cout = weight.Shape[0], kh = weight.Shape[1], kw = weight.Shape[2];
+        Require.That(weight.Shape[3] == cin, op, weightName,
+            $"{weightName} {weight.Shape} [Cout, kh, kw, Cin] has Cin {weight.Shape[3]}, but {inputName} {input.Shape} has {cin} channels.");
+        CheckKernelFits(op, inputName, input.Shape, weight.Shape, p);
+        int hout = p.OutputHeight(h, kh), wout = p.OutputWidth(w, kw);
+        Require.Shape(op, outputName, output, n, hout, wout, cout);
+        return new ConvGeometry(n, h, w, cin, hout, wout, cout, kh, kw, p.StrideH, p.StrideW, p.PadTop, p.PadLeft);
+    }
+
+    private static void LaunchForward(Device device, ForwardArgs a)
+    {
+        var extent = new Index1D(a.Output.Count);
+        int hasBias = a.Bias is null ? 0 : 1;
+        if (a.Weight.DType == DType.F16)
+            device.Accelerator.LaunchAutoGrouped(ForwardKernel<Half, F16Widen>, device.Stream, extent,
+                a.X.F32View, a.Weight.F16View, a.Bias?.F16View ?? ArrayView<Half>.Empty, hasBias, a.Output.F32View, a.Geometry);
+        else
+            device.Accelerator.LaunchAutoGrouped(ForwardKernel<float, F32Widen>, device.Stream, extent,
+                a.X.F32View, a.Weight.F32View, a.Bias?.F32View ?? ArrayView<float>.Empty, hasBias, a.Output.F32View, a.Geometry);
+    }
+
+    private static void LaunchBackwardInput(Device device, BackwardInputArgs a)
+    {
+        var extent = new Index1D(a.Dx.Count);
+        if (a.Weight.DType == DType.F16)
+            device.Accelerator.LaunchAutoGrouped(BackwardInputKernel<Half, F16Widen>, device.Stream, extent,
+                a.Dy.F32View, a.Weight.F16View, a.Dx.F32View, a.Geometry);
+        else
+            device.Accelerator.LaunchAutoGrouped(BackwardInputKernel<float, F32Widen>, device.Stream, extent,
+                a.Dy.F32View, a.Weight.F32View, a.Dx.F32View, a.Geometry);
+    }
+
+    private static void LaunchBackwardWeight(Device device, BackwardWeightArgs a) =>
+        device.Accelerator.LaunchAutoGrouped(BackwardWeightKernel, device.Stream, new Index1D(a.Dw.Count),
+            a.X.F32View, a.Dy.F32View, a.Dw.F32View, a.Accumulate, a.Geometry);
+
+    private static void LaunchBackwardBias(Device device, BackwardBiasArgs a)
+    {
+        int channels = a.Db.Count;
+        device.Accelerator.LaunchAutoGrouped(BackwardBiasKernel, device.Stream, new Index1D(channels),
+            a.Dy.F32View, a.Db.F32View, a.Dy.Count / channels, channels, a.Accumulate);
+    }
+
+    /// <summary>One thread per output element (n, oh, ow, co): bias plus the dot product over (kh, kw, Cin).</summary>
+    [Kernel(typeof(float), typeof(F32Widen)), Kernel(typeof(Half), typeof(F16Widen))]
+    internal static void ForwardKernel<T, TWiden>(Index1D i, ArrayView<float> x, ArrayView<T> weight, ArrayView<T> bias,
+        int hasBias, ArrayView<float> y, ConvGeometry g)
+        where T : unmanaged
+        where TWiden : struct, IWiden<T>
+    {
+        int co = i % g.Cout, rest = i / g.Cout;
+        int ow = rest % g.Wout; rest /= g.Wout;
+        int oh = rest % g.Hout, n = rest / g.Hout;
+        float sum = hasBias != 0 ? default(TWiden).Widen(bias[co]) : 0f;
+        for (int ky = 0; ky < g.Kh; ky++)
+        {
+            int ih = oh * g.StrideH - g.PadTop + ky;
+            if (ih < 0 || ih >= g.H) continue;
+            for (int kx = 0; kx < g.Kw; kx++)
+            {
+                int iw = ow * g.StrideW - g.PadLeft + kx;
+                if (iw < 0 || iw >= g.W) continue;
+                int xBase = ((n * g.H + ih) * g.W + iw) * g.Cin;
+                int wBase = ((co * g.Kh + ky) * g.Kw + kx) * g.Cin;
+                for (int ci = 0; ci < g.Cin; ci++)
+                    sum += x[xBase + ci] * default(TWiden).Widen(weight[wBase + ci]);
+            }
+        }
+        y[i] = sum;
+    }
+
+    /// <summary>
+    /// One thread per input element (n, ih, iw, ci): the sum over every tap (ky, kx) whose output position
+    /// oh = (ih + padTop − ky) / strideH (exact division, in range) exists, and over Cout, of dy · weight.
+    /// </summary>
+    [Kernel(typeof(float), typeof(F32Widen)), Kernel(typeof(Half), typeof(F16Widen))]
+    internal static void BackwardInputKernel<T, TWiden>(Index1D i, ArrayView<float> dy, ArrayView<T> weight,
+        ArrayView<float> dx, ConvGeometry g)
+        where T : unmanaged
+        where TWiden : struct, IWiden<T>
+    {
+        int ci = i % g.Cin, rest = i / g.Cin;
+        int iw = rest % g.W; rest /= g.W;
+        int ih = rest % g.H, n = rest / g.H;
+        int coStride = g.Kh * g.Kw * g.Cin;
+        float sum = 0f;
+        for (int ky = 0; ky < g.Kh; ky++)
+        {
+            int th = ih + g.PadTop - ky;
+            if (th < 0 || th % g.StrideH != 0) continue;
+            int oh = th / g.StrideH;
+            if (oh >= g.Hout) continue;
+            for (int kx = 0; kx < g.Kw; kx++)
+            {
+                int tw = iw + g.PadLeft - kx;
+                if (tw < 0 || tw % g.StrideW != 0) continue;
+                int ow = tw / g.StrideW;
+                if (ow >= g.Wout) continue;
+                int dyBase = ((n * g.Hout + oh) * g.Wout + ow) * g.Cout;
+                int wBase = (ky * g.Kw + kx) * g.Cin + ci;
+                for (int co = 0; co < g.Cout; co++)
+                    sum += dy[dyBase + co] * default(TWiden).Widen(weight[co * coStride + wBase]);
+            }
+        }
+        dx[i] = sum;
+    }
+
+    /// <summary>One thread per weight element (co, ky, kx, ci): the sum over N·Hout·Wout of x · dy.</summary>
+    [Kernel]
+    internal static void BackwardWeightKernel(Index1D i, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dw,
+        int accumulate, ConvGeometry g)
+    {
+        int ci = i % g.Cin, rest = i / g.Cin;
+        int kx = rest % g.Kw; rest /= g.Kw;
+        int ky = rest % g.Kh, co = rest / g.Kh;
+        float sum = 0f;
+        for (int n = 0; n < g.N; n++)
+            for (int oh = 0; oh < g.Hout; oh++)
+            {
+                int ih = oh * g.StrideH - g.PadTop + ky;
+                if (ih < 0 || ih >= g.H) continue;
+                for (int ow = 0; ow < g.Wout; ow++)
+                {
+                    int iw = ow * g.StrideW - g.PadLeft + kx;
+                    if (iw < 0 || iw >= g.W) continue;
+                    sum += x[((n * g.H + ih) * g.W + iw) * g.Cin + ci] * dy[((n * g.Hout + oh) * g.Wout + ow) * g.Cout + co];
+                }
+            }
+        dw[i] = accumulate != 0 ? dw[i] + sum : sum;
+    }
+
+    /// <summary>One thread per output channel: the sum of dy over its <paramref name="rows"/> positions.</summary>
+    [Kernel]
+    internal static void BackwardBiasKernel(Index1D co, ArrayView<float> dy, ArrayView<float> db, int rows, int channels, int accumulate)
+    {
+        float sum = 0f;
+        for (int r = 0; r < rows; r++) sum += dy[r * channels + co];
+        db[co] = accumulate != 0 ? db[co] + sum : sum;
+    }
+
+    /// <summary>The sizes a conv kernel needs, validated on the host.</summary>
+    internal readonly record struct ConvGeometry(
+        int N, int H, int W, int Cin, int Hout, int Wout, int Cout, int Kh, int Kw, int StrideH, int StrideW, int PadTop, int PadLeft);
+
+    private readonly record struct ForwardArgs(Tensor X, Tensor Weight, Tensor? Bias, Tensor Output, ConvGeometry Geometry);
+
+    private readonly record struct BackwardInputArgs(Tensor Dy, Tensor Weight, Tensor Dx, ConvGeometry Geometry);
+
+    private readonly record struct BackwardWeightArgs(Tensor X, Tensor Dy, Tensor Dw, int Accumulate, ConvGeometry Geometry);
+
+    private readonly record struct BackwardBiasArgs(Tensor Dy, Tensor Db, int Accumulate);
+}
