@@ -9,7 +9,7 @@ namespace IlgpuDiffusion.Bench;
 /// (<see cref="Device.Open"/>): forward, input gradient and weight gradient, each timed with a synchronize. On the
 /// CPU accelerator a tiny 8×8×8 → 8 shape keeps the run short. FLOPs = 2·N·Hout·Wout·Cout·Cin·kh·kw per call.
 /// </summary>
-[Config(typeof(Conv2dBenchmarks.Columns))]
+[Config(typeof(GflopsConfig))]
 public class Conv2dBenchmarks
 {
     private static readonly Conv2dParams Same = Conv2dParams.Symmetric(1, 1);
@@ -17,15 +17,14 @@ public class Conv2dBenchmarks
     private Device device = null!;
     private Tensor x = null!, weight = null!, bias = null!, y = null!, dy = null!, dx = null!, dw = null!;
 
-    /// <summary>FLOPs of one call at the shape the last setup chose (read by the GFLOP/s column after the run).</summary>
-    public static double Flops { get; private set; }
-
     [GlobalSetup]
     public void Setup()
     {
         device = Device.Open();
         (int n, int hw, int c) = device.IsCpu ? (2, 8, 8) : (2, 64, 320);
-        Flops = 2.0 * n * hw * hw * c * c * 3 * 3;
+        double flops = 2.0 * n * hw * hw * c * c * 3 * 3;
+        foreach (var method in new[] { nameof(Forward), nameof(BackwardInput), nameof(BackwardWeight) })
+            GflopsColumn.Record<Conv2dBenchmarks>(method, flops);
         x = Random(n * hw * hw * c, 1, n, hw, hw, c);
         weight = Random(c * 3 * 3 * c, 2, c, 3, 3, c);
         bias = Random(c, 3, c);
@@ -33,7 +32,7 @@ public class Conv2dBenchmarks
         dy = Random(n * hw * hw * c, 4, n, hw, hw, c);
         dx = Tensor.Empty(device, DType.F32, n, hw, hw, c);
         dw = Tensor.Empty(device, DType.F32, c, 3, 3, c);
-        Console.WriteLine($"// {device}: conv 3×3 [{n}, {hw}, {hw}, {c}] → {c}, {Flops / 1e9:F3} GFLOP per call");
+        Console.WriteLine($"// {device}: conv 3×3 [{n}, {hw}, {hw}, {c}] → {c}, {flops / 1e9:F3} GFLOP per call");
     }
 
     [Benchmark(Description = "conv3x3 forward")]
@@ -71,11 +70,5 @@ public class Conv2dBenchmarks
         var values = new float[count];
         for (int i = 0; i < count; i++) values[i] = (float)(rng.NextDouble() * 2 - 1);
         return Tensor.FromHost(device, values, shape);
-    }
-
-    /// <summary>Adds the GFLOP/s column.</summary>
-    private sealed class Columns : ManualConfig
-    {
-        public Columns() => AddColumn(new GflopsColumn(_ => Flops));
     }
 }
