@@ -7,8 +7,8 @@ namespace IlgpuDiffusion.Kernels;
 /// <summary>
 /// Batched matrix multiplication C[b] = alpha · op(A[b]) · op(B[b]) + beta · C[b], op = identity or transpose per
 /// operand. A and C are F32; B is F32 or F16 (weights, widened in the kernel's loads); accumulation is fp32.
-/// Every GEMM of the engine (<see cref="Linear"/>, attention's products, implicit-GEMM convolutions) goes through
-/// the dispatcher here, so a tuned variant added to it serves them all.
+/// <see cref="Linear"/> launches through the same dispatcher, and other families whose work is a plain GEMM
+/// (attention's products) can call <see cref="MatMul"/>, so one tuned variant added here serves them all.
 /// </summary>
 public static class Gemm
 {
