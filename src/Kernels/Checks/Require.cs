@@ -45,4 +45,24 @@ internal static class Require
     {
         if (!condition) throw new ArgumentException($"{op}: {message}", name);
     }
+
+    public static void DType(string op, string name, Tensor t, params DType[] allowed)
+    {
+        if (Array.IndexOf(allowed, t.DType) < 0)
+            throw new ArgumentException($"{op}: {name} is {t.DType} {t.Shape}, expected {string.Join(" or ", allowed)}.", name);
+    }
+
+    /// <summary>Refuses an output that shares storage with an input the same kernel reads while writing it.</summary>
+    public static void Distinct(string op, string name, Tensor t, Tensor input, string inputName)
+    {
+        if (ReferenceEquals(StorageOf(t), StorageOf(input)))
+            throw new ArgumentException($"{op}: {name} {t.Shape} shares storage with {inputName} {input.Shape}; the kernel would read what it writes.", name);
+    }
+
+    private static ILGPU.Runtime.MemoryBuffer StorageOf(Tensor t) => t.DType switch
+    {
+        Kernels.DType.F32 => ((ILGPU.IArrayView)t.F32View).Buffer,
+        Kernels.DType.F16 => ((ILGPU.IArrayView)t.F16View).Buffer,
+        _ => ((ILGPU.IArrayView)t.I32View).Buffer,
+    };
 }

@@ -170,10 +170,10 @@ public static class Conv2d
         var extent = new Index1D(a.Output.Count);
         int hasBias = a.Bias is null ? 0 : 1;
         if (a.Weight.DType == DType.F16)
-            device.Accelerator.LaunchAutoGrouped(ForwardKernel<Half, F16Widen>, device.Stream, extent,
+            device.Accelerator.LaunchAutoGrouped(ForwardKernel<Half, WidenF16>, device.Stream, extent,
                 a.X.F32View, a.Weight.F16View, a.Bias?.F16View ?? ArrayView<Half>.Empty, hasBias, a.Output.F32View, a.Geometry);
         else
-            device.Accelerator.LaunchAutoGrouped(ForwardKernel<float, F32Widen>, device.Stream, extent,
+            device.Accelerator.LaunchAutoGrouped(ForwardKernel<float, WidenF32>, device.Stream, extent,
                 a.X.F32View, a.Weight.F32View, a.Bias?.F32View ?? ArrayView<float>.Empty, hasBias, a.Output.F32View, a.Geometry);
     }
 
@@ -181,10 +181,10 @@ public static class Conv2d
     {
         var extent = new Index1D(a.Dx.Count);
         if (a.Weight.DType == DType.F16)
-            device.Accelerator.LaunchAutoGrouped(BackwardInputKernel<Half, F16Widen>, device.Stream, extent,
+            device.Accelerator.LaunchAutoGrouped(BackwardInputKernel<Half, WidenF16>, device.Stream, extent,
                 a.Dy.F32View, a.Weight.F16View, a.Dx.F32View, a.Geometry);
         else
-            device.Accelerator.LaunchAutoGrouped(BackwardInputKernel<float, F32Widen>, device.Stream, extent,
+            device.Accelerator.LaunchAutoGrouped(BackwardInputKernel<float, WidenF32>, device.Stream, extent,
                 a.Dy.F32View, a.Weight.F32View, a.Dx.F32View, a.Geometry);
     }
 
@@ -200,7 +200,7 @@ public static class Conv2d
     }
 
     /// <summary>One thread per output element (n, oh, ow, co): bias plus the dot product over (kh, kw, Cin).</summary>
-    [Kernel(typeof(float), typeof(F32Widen)), Kernel(typeof(Half), typeof(F16Widen))]
+    [Kernel(typeof(float), typeof(WidenF32)), Kernel(typeof(Half), typeof(WidenF16))]
     internal static void ForwardKernel<T, TWiden>(Index1D i, ArrayView<float> x, ArrayView<T> weight, ArrayView<T> bias,
         int hasBias, ArrayView<float> y, ConvGeometry g)
         where T : unmanaged
@@ -209,7 +209,7 @@ public static class Conv2d
         int co = i % g.Cout, rest = i / g.Cout;
         int ow = rest % g.Wout; rest /= g.Wout;
         int oh = rest % g.Hout, n = rest / g.Hout;
-        float sum = hasBias != 0 ? default(TWiden).Widen(bias[co]) : 0f;
+        float sum = hasBias != 0 ? default(TWiden).ToFloat(bias[co]) : 0f;
         for (int ky = 0; ky < g.Kh; ky++)
         {
             int ih = oh * g.StrideH - g.PadTop + ky;
@@ -221,7 +221,7 @@ public static class Conv2d
                 int xBase = ((n * g.H + ih) * g.W + iw) * g.Cin;
                 int wBase = ((co * g.Kh + ky) * g.Kw + kx) * g.Cin;
                 for (int ci = 0; ci < g.Cin; ci++)
-                    sum += x[xBase + ci] * default(TWiden).Widen(weight[wBase + ci]);
+                    sum += x[xBase + ci] * default(TWiden).ToFloat(weight[wBase + ci]);
             }
         }
         y[i] = sum;
@@ -231,7 +231,7 @@ public static class Conv2d
     /// One thread per input element (n, ih, iw, ci): the sum over every tap (ky, kx) whose output position
     /// oh = (ih + padTop − ky) / strideH (exact division, in range) exists, and over Cout, of dy · weight.
     /// </summary>
-    [Kernel(typeof(float), typeof(F32Widen)), Kernel(typeof(Half), typeof(F16Widen))]
+    [Kernel(typeof(float), typeof(WidenF32)), Kernel(typeof(Half), typeof(WidenF16))]
     internal static void BackwardInputKernel<T, TWiden>(Index1D i, ArrayView<float> dy, ArrayView<T> weight,
         ArrayView<float> dx, ConvGeometry g)
         where T : unmanaged
@@ -257,7 +257,7 @@ public static class Conv2d
                 int dyBase = ((n * g.Hout + oh) * g.Wout + ow) * g.Cout;
                 int wBase = (ky * g.Kw + kx) * g.Cin + ci;
                 for (int co = 0; co < g.Cout; co++)
-                    sum += dy[dyBase + co] * default(TWiden).Widen(weight[co * coStride + wBase]);
+                    sum += dy[dyBase + co] * default(TWiden).ToFloat(weight[co * coStride + wBase]);
             }
         }
         dx[i] = sum;

@@ -3,23 +3,23 @@ using Half = ILGPU.Half;
 namespace IlgpuDiffusion.Kernels;
 
 /// <summary>
-/// Widens a stored element to fp32 inside a kernel. Kernels that read F32-or-F16 weights take the element type and
-/// one of these structs as generic parameters, so one kernel body serves both storage types (ILGPU resolves the
-/// constrained interface call at compile time).
+/// Widens one stored element to fp32 inside a kernel. Kernels that read weights stored as F32 or F16 take the
+/// element type and one of these structs as generic parameters, so a single kernel body serves both dtypes
+/// (ILGPU inlines the call; <c>default(TWiden).ToFloat(x)</c> costs nothing).
 /// </summary>
 internal interface IWiden<T> where T : unmanaged
 {
-    float Widen(T value);
+    float ToFloat(T value);
 }
 
 /// <summary>F32 storage: the identity.</summary>
-internal readonly struct F32Widen : IWiden<float>
+internal readonly struct WidenF32 : IWiden<float>
 {
-    public float Widen(float value) => value;
+    public float ToFloat(float value) => value;
 }
 
-/// <summary>F16 storage: exact widening to fp32.</summary>
-internal readonly struct F16Widen : IWiden<Half>
+/// <summary>F16 storage: the exact fp16 → fp32 conversion (<c>cvt.f32.f16</c> on CUDA).</summary>
+internal readonly struct WidenF16 : IWiden<Half>
 {
-    public float Widen(Half value) => (float)value;
+    public float ToFloat(Half value) => (float)value;
 }

@@ -28,7 +28,11 @@ public sealed class Shape : IEquatable<Shape>, IReadOnlyList<int>
     /// <summary>The number of dimensions.</summary>
     public int Rank => dims.Length;
 
+    /// <summary>The extent of <paramref name="axis"/>; a negative axis counts from the end (-1 is the last).</summary>
     public int this[int axis] => dims[axis < 0 ? dims.Length + axis : axis];
+
+    /// <summary>The extent at <paramref name="axis"/>, so <c>shape[^1]</c> is the last dimension (not an element count).</summary>
+    public int this[Index axis] => dims[axis];
 
     int IReadOnlyCollection<int>.Count => dims.Length;
 
