@@ -66,6 +66,22 @@ public class NormTests(ITestOutputHelper output)
         Assert.Equal(grads.Dx.ToFloatArray(), frozen.Dx.ToFloatArray());
     }
 
+    [Fact]
+    public void GroupNorm_statistics_stay_accurate_with_a_large_mean()
+    {
+        // Mean 100 × the spread: E[x²] − E[x]² in f32 would lose most digits; two passes over shifted chunks must not.
+        // The floor is the f32 mean itself: half an ulp of 20 over a spread of 0.2 is 2.4e-6 in y.
+        int[] shape = [2, 6, 7, 8];
+        var x = Reference.RandomNormal(2 * 6 * 7 * 8, 77).Select(v => 20f + 0.2f * v).ToArray();
+        var (_, gamma, beta) = Inputs(shape, seed: 78);
+        using var tx = Tensor.FromHost(device, x, shape);
+        using var tg = Tensor.FromHost(device, gamma, gamma.Length);
+        using var tb = Tensor.FromHost(device, beta, beta.Length);
+        using var result = GroupNorm.Forward(tx, tg, tb, 4, Eps);
+        var (y, mean, rstd) = GroupNormReference(D(x), D(gamma), D(beta), shape, 4, silu: false);
+        AssertForward(result, y, mean, rstd);
+    }
+
     // Shapes: one row, odd C, rank 3, and 39 rows (more than one 32-row chunk for dγ, dβ).
     [Theory]
     [InlineData(new[] { 7 })]

@@ -126,7 +126,8 @@ internal static class ChannelNorm
     }
 
     /// <summary>
-    /// One thread per (spatial chunk, sample-group): the chunk's mean and M2 = Σ (x − mean)², by two passes over it.
+    /// One thread per (spatial chunk, sample-group): the chunk's mean (summed relative to its first element, so a
+    /// large common offset costs no precision) and M2 = Σ (x − mean)², by two passes over it.
     /// Thread i = chunk · StatCount + stat.
     /// </summary>
     [Kernel]
@@ -135,13 +136,13 @@ internal static class ChannelNorm
         int stat = i % d.StatCount, chunk = i / d.StatCount;
         int n = stat / d.Groups, c0 = stat % d.Groups * d.ChannelsPerGroup, cpg = d.ChannelsPerGroup;
         int s0 = chunk * NormDims.Chunk, s1 = Math.Min(s0 + NormDims.Chunk, d.Spatial);
-        float sum = 0f;
+        float shift = x[(n * d.Spatial + s0) * d.Channels + c0], sum = 0f;
         for (int s = s0; s < s1; s++)
         {
             int row = (n * d.Spatial + s) * d.Channels + c0;
-            for (int j = 0; j < cpg; j++) sum += x[row + j];
+            for (int j = 0; j < cpg; j++) sum += x[row + j] - shift;
         }
-        float mean = sum / d.ChunkElements(chunk);
+        float mean = shift + sum / d.ChunkElements(chunk);
         float m2 = 0f;
         for (int s = s0; s < s1; s++)
         {
