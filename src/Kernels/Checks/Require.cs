@@ -28,6 +28,16 @@ internal static class Require
         if (t.Shape.Rank != rank) throw new ArgumentException($"{op}: {name} has shape {t.Shape}, expected rank {rank}.", name);
     }
 
+    public static void MinRank(string op, string name, Tensor t, int rank)
+    {
+        if (t.Shape.Rank < rank) throw new ArgumentException($"{op}: {name} has shape {t.Shape}, expected rank {rank} or more.", name);
+    }
+
+    public static void Finite(string op, string name, float value)
+    {
+        if (!float.IsFinite(value)) throw new ArgumentException($"{op}: {name} is {value}, expected a finite number.", name);
+    }
+
     public static void Shape(string op, string name, Tensor t, params int[] expected)
     {
         if (!t.Shape.Equals(new Shape(expected)))
