@@ -33,4 +33,12 @@ internal static class Require
         if (!t.Shape.Equals(new Shape(expected)))
             throw new ArgumentException($"{op}: {name} has shape {t.Shape}, expected [{string.Join(", ", expected)}].", name);
     }
+
+    /// <summary>t has <paramref name="reference"/>'s dtype, device and shape (an output or gradient paired with an input).</summary>
+    public static void Like(string op, string name, Tensor t, Tensor reference, string referenceName)
+    {
+        DType(op, name, t, reference.DType);
+        SameDevice(op, name, t, reference.Device);
+        SameShape(op, name, t, reference, referenceName);
+    }
 }
