@@ -32,7 +32,7 @@ public sealed class PtxTests(ITestOutputHelper output)
     public void Ptx_declares_isa_7_8_and_the_requested_target(string arch)
     {
         using var compiler = new PtxCompiler(PtxArchitecture.Parse(arch));
-        var ptx = compiler.Compile(KernelRegistry.All.First(k => k.Name == "Elementwise.AddKernel"));
+        var ptx = compiler.Compile(KernelRegistry.All.First(k => k.Name == "Elementwise.FillKernel"));
         Assert.Contains(".version 7.8\n", ptx.ReplaceLineEndings("\n"));
         Assert.Contains($".target {arch}\n", ptx.ReplaceLineEndings("\n"));
     }
@@ -115,7 +115,7 @@ public sealed class PtxTests(ITestOutputHelper output)
     {
         using var directory = new TempDirectory();
         Assert.Equal(0, IlgpuDiffusion.Cli.Program.Main(["ptx", "--arch", "sm_90", "--out", directory.Path]));
-        Assert.Contains("Elementwise.AddKernel", File.ReadAllText(Path.Combine(directory.Path, PtxValidationResult.ReportFileName)));
+        Assert.Contains("Elementwise.FillKernel", File.ReadAllText(Path.Combine(directory.Path, PtxValidationResult.ReportFileName)));
         Assert.Equal(KernelRegistry.All.Select(k => k.Name + ".ptx").Order(),
             Directory.GetFiles(directory.Path, "*.ptx").Select(Path.GetFileName).Order());
     }

@@ -75,4 +75,12 @@ internal static class Require
         Kernels.DType.F16 => ((ILGPU.IArrayView)t.F16View).Buffer,
         _ => ((ILGPU.IArrayView)t.I32View).Buffer,
     };
+
+    /// <summary>t has <paramref name="reference"/>'s dtype, device and shape (an output or gradient paired with an input).</summary>
+    public static void Like(string op, string name, Tensor t, Tensor reference, string referenceName)
+    {
+        DType(op, name, t, reference.DType);
+        SameDevice(op, name, t, reference.Device);
+        SameShape(op, name, t, reference, referenceName);
+    }
 }
