@@ -101,7 +101,7 @@ public static class Linear
     private static (int Rows, int Features) Rows(string op, string name, Tensor t)
     {
         Require.DType(op, name, t, DType.F32);
-        int features = t.Shape[t.Shape.Rank - 1]; // not Shape[^1]: Shape.Count is the element count, not the rank
+        int features = t.Shape[^1];
         return (t.Count / features, features);
     }
 

@@ -19,11 +19,11 @@ public sealed class Shape : IEquatable<Shape>, IReadOnlyList<int>
                 throw new ArgumentException($"shape [{string.Join(", ", dims)}] has more than {int.MaxValue} elements.");
         }
         this.dims = (int[])dims.Clone();
-        Count = (int)count;
+        ElementCount = (int)count;
     }
 
-    /// <summary>The number of elements.</summary>
-    public int Count { get; }
+    /// <summary>The number of elements (the product of the dimensions).</summary>
+    public int ElementCount { get; }
 
     /// <summary>The number of dimensions.</summary>
     public int Rank => dims.Length;

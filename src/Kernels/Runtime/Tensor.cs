@@ -28,7 +28,7 @@ public sealed class Tensor : IDisposable
     public Shape Shape { get; }
 
     /// <summary>The number of elements.</summary>
-    public int Count => Shape.Count;
+    public int Count => Shape.ElementCount;
 
     /// <summary>The number of bytes the elements occupy (the allocator's block may be larger).</summary>
     public long ByteCount => (long)Count * DType.Size();
@@ -37,7 +37,7 @@ public sealed class Tensor : IDisposable
     public static Tensor Empty(Device device, DType dtype, params int[] shape)
     {
         var s = new Shape(shape);
-        return new Tensor(new Storage(device, (long)s.Count * dtype.Size()), dtype, s);
+        return new Tensor(new Storage(device, (long)s.ElementCount * dtype.Size()), dtype, s);
     }
 
     /// <summary>A tensor filled with zeros.</summary>
@@ -64,8 +64,8 @@ public sealed class Tensor : IDisposable
     public static Tensor FromBytes(Device device, DType dtype, ReadOnlySpan<byte> bytes, int count, params int[] shape)
     {
         var s = new Shape(shape);
-        if (s.Count != count)
-            throw new ArgumentException($"{count} elements do not fill shape {s} ({s.Count} elements).");
+        if (s.ElementCount != count)
+            throw new ArgumentException($"{count} elements do not fill shape {s} ({s.ElementCount} elements).");
         if (bytes.Length != (long)count * dtype.Size())
             throw new ArgumentException($"{bytes.Length} bytes are not {count} elements of {dtype}.");
         var t = Empty(device, dtype, shape);
@@ -126,7 +126,7 @@ public sealed class Tensor : IDisposable
     public Tensor Reshape(params int[] shape)
     {
         var s = new Shape(shape);
-        if (s.Count != Count) throw new ArgumentException($"cannot reshape {Shape} ({Count} elements) to {s} ({s.Count} elements).");
+        if (s.ElementCount != Count) throw new ArgumentException($"cannot reshape {Shape} ({Count} elements) to {s} ({s.ElementCount} elements).");
         ObjectDisposedException.ThrowIf(disposed, this);
         storage.AddOwner();
         return new Tensor(storage, DType, s);
