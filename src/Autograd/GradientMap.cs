@@ -6,6 +6,8 @@ namespace IlgpuDiffusion.Autograd;
 /// <summary>
 /// Gradients in flight during one backward pass. A leaf's gradient goes straight into <see cref="Var.Grad"/>; an
 /// intermediate result's gradient is held (and summed over its uses) until its producing node runs.
+/// A gradient handed in may share storage with another (a pass-through op such as Add gives its output gradient to
+/// both inputs), so none is ever written in place: a second contribution is summed into a new tensor.
 /// </summary>
 public sealed class GradientMap : IDisposable
 {
@@ -26,12 +28,23 @@ public sealed class GradientMap : IDisposable
             target.AccumulateGrad(grad);
             return;
         }
-        if (pending.TryGetValue(target, out var existing))
+        pending[target] = pending.Remove(target, out var existing) ? Summed(existing, grad) : grad;
+    }
+
+    /// <summary>A new tensor a + b; releases a and b (either may share storage with another gradient, so neither is written).</summary>
+    internal static Tensor Summed(Tensor a, Tensor b)
+    {
+        try
         {
-            Elementwise.Add(existing, grad, existing);
-            grad.Dispose();
+            var sum = Tensor.Empty(a.Device, DType.F32, a.Shape.ToArray());
+            Elementwise.Add(a, b, sum);
+            return sum;
         }
-        else pending[target] = grad;
+        finally
+        {
+            a.Dispose();
+            b.Dispose();
+        }
     }
 
     internal Tensor? Take(Var output) => pending.Remove(output, out var g) ? g : null;

@@ -46,7 +46,8 @@ public sealed class Tape : IDisposable
             throw new ArgumentException($"backward: seed {seed.Shape} does not match output {output.Shape}.", nameof(seed));
 
         var grads = new GradientMap();
-        var start = seed is null ? Ones(output.Device) : seed.Share();
+        // A copy of the seed: gradients may be handed on without copying, so none may share the caller's tensor.
+        var start = seed is null ? Ones(output.Device) : Copy(seed);
         grads.Accumulate(output, start);
         for (int i = nodes.Count - 1; i >= 0; i--)
         {
@@ -65,6 +66,13 @@ public sealed class Tape : IDisposable
         var one = Tensor.Empty(device, DType.F32, 1);
         Elementwise.Fill(one, 1f);
         return one;
+    }
+
+    private static Tensor Copy(Tensor seed)
+    {
+        var copy = Tensor.Empty(seed.Device, DType.F32, seed.Shape.ToArray());
+        Elementwise.Scale(seed, 1f, copy);
+        return copy;
     }
 
     public void Dispose()

@@ -56,16 +56,7 @@ public sealed class Var : IDisposable
     }
 
     /// <summary>Adds <paramref name="g"/> into the leaf's gradient, taking ownership of <paramref name="g"/>.</summary>
-    internal void AccumulateGrad(Tensor g)
-    {
-        if (grad is null)
-        {
-            grad = g;
-            return;
-        }
-        Elementwise.Add(grad, g, grad);
-        g.Dispose();
-    }
+    internal void AccumulateGrad(Tensor g) => grad = grad is null ? g : GradientMap.Summed(grad, g);
 
     public override string ToString() => $"Var {Name ?? "(result)"} {Value.DType} {Shape}{(RequiresGrad ? " requires-grad" : "")}";
 

@@ -34,12 +34,17 @@ public static partial class Ops
     public static Var Sum(Var x)
     {
         var y = Reduce.Sum(x.Value);
+        // d(sum)/dx_i = the upstream scalar, broadcast on the device.
         return Recorder.Result(Recorder.ShouldRecord(x), y, [], (g, grads, _) =>
-        {
-            // d(sum)/dx_i = upstream scalar, broadcast.
-            var dx = Tensor.Empty(g.Device, DType.F32, x.Shape.ToArray());
-            Elementwise.Fill(dx, g.ToFloatArray()[0]);
-            grads.Accumulate(x, dx);
-        });
+            grads.Accumulate(x, Compute(g.Device, x.Shape, dx => Elementwise.FillFromScalar(dx, g))));
+    }
+
+    /// <summary>The mean of all elements, as a one-element Var.</summary>
+    public static Var Mean(Var x)
+    {
+        var y = Reduce.Mean(x.Value);
+        float inverse = 1f / x.Value.Count;
+        return Recorder.Result(Recorder.ShouldRecord(x), y, [], (g, grads, _) =>
+            grads.Accumulate(x, Compute(g.Device, x.Shape, dx => Elementwise.FillFromScalar(dx, g, inverse))));
     }
 }

@@ -4,7 +4,7 @@ using ILGPU.Runtime;
 namespace IlgpuDiffusion.Kernels;
 
 /// <summary>
-/// Element-wise ops on same-shape F32 tensors: fill, add, multiply, scale, accumulate. Portable tier: one thread per
+/// Element-wise ops on same-shape F32 tensors: fill (from a constant or a device scalar), add, multiply, scale, accumulate. Portable tier: one thread per
 /// element; each thread reads element i of its inputs before writing element i, so an output may alias an input.
 /// </summary>
 public static class Elementwise
@@ -14,6 +14,21 @@ public static class Elementwise
     {
         Require.DType(nameof(Fill), nameof(x), x, DType.F32);
         fill.Launch(x.Device, new FillArgs(x, value));
+    }
+
+    /// <summary>
+    /// Sets every element of <paramref name="x"/> to <paramref name="scale"/> · scalar[0], reading the one-element F32
+    /// <paramref name="scalar"/> on the device (a reduction's gradient, with no host round trip).
+    /// </summary>
+    public static void FillFromScalar(Tensor x, Tensor scalar, float scale = 1f)
+    {
+        const string op = nameof(FillFromScalar);
+        Require.DType(op, nameof(x), x, DType.F32);
+        Require.DType(op, nameof(scalar), scalar, DType.F32);
+        Require.SameDevice(op, nameof(scalar), scalar, x.Device);
+        Require.That(scalar.Count == 1, op, nameof(scalar), $"scalar has shape {scalar.Shape}, expected a single element.");
+        Require.Finite(op, nameof(scale), scale);
+        fillFromScalar.Launch(x.Device, new FillFromScalarArgs(x, scalar, scale));
     }
 
     /// <summary>output = a + b, all the same shape (output may alias a or b).</summary>
@@ -73,6 +88,8 @@ public static class Elementwise
 
     private readonly record struct FillArgs(Tensor X, float Value);
 
+    private readonly record struct FillFromScalarArgs(Tensor X, Tensor Scalar, float Scale);
+
     private readonly record struct BinaryArgs(BinaryKind Kind, Tensor A, Tensor B, Tensor Output);
 
     private readonly record struct ScaleArgs(Tensor X, float Alpha, Tensor Output);
@@ -80,6 +97,11 @@ public static class Elementwise
     private static readonly OpDispatcher<FillArgs> fill =
         new(new KernelVariant<FillArgs>("fill-portable", KernelTier.Portable, (_, _) => true,
             (device, a) => device.Accelerator.LaunchAutoGrouped(FillKernel, device.Stream, new Index1D(a.X.Count), a.X.F32View, a.Value)));
+
+    private static readonly OpDispatcher<FillFromScalarArgs> fillFromScalar =
+        new(new KernelVariant<FillFromScalarArgs>("fill-from-scalar-portable", KernelTier.Portable, (_, _) => true,
+            (device, a) => device.Accelerator.LaunchAutoGrouped(FillFromScalarKernel, device.Stream, new Index1D(a.X.Count),
+                a.X.F32View, a.Scalar.F32View, a.Scale)));
 
     private static readonly OpDispatcher<BinaryArgs> binary =
         new(new KernelVariant<BinaryArgs>("binary-portable", KernelTier.Portable, (_, _) => true, LaunchBinary));
@@ -99,6 +121,9 @@ public static class Elementwise
 
     [Kernel]
     internal static void FillKernel(Index1D i, ArrayView<float> x, float value) => x[i] = value;
+
+    [Kernel]
+    internal static void FillFromScalarKernel(Index1D i, ArrayView<float> x, ArrayView<float> scalar, float scale) => x[i] = scale * scalar[0];
 
     /// <summary>output[i] = op(a[i], b[i]).</summary>
     [Kernel(typeof(AddOp)), Kernel(typeof(MultiplyOp))]
