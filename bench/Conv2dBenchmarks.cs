@@ -1,74 +1,55 @@
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Configs;
 using IlgpuDiffusion.Kernels;
 
 namespace IlgpuDiffusion.Bench;
 
 /// <summary>
-/// A 3×3, stride-1, padding-1 conv at the UNet's first-block size (batch 2, 64×64×320 → 320) on the default device
-/// (<see cref="Device.Open"/>): forward, input gradient and weight gradient, each timed with a synchronize. On the
-/// CPU accelerator a tiny 8×8×8 → 8 shape keeps the run short. FLOPs = 2·N·Hout·Wout·Cout·Cin·kh·kw per call.
+/// A 3×3, stride-1, padding-1 conv at the UNet's first-block size (batch 2, 64×64×320 → 320; in short mode
+/// 2 × 8×8×8 → 8): forward, input gradient and weight gradient. FLOPs = 2·N·H·W·Cout·Cin·3·3 per call; bytes = the
+/// call's operands read once and its result written once.
 /// </summary>
-[Config(typeof(GflopsConfig))]
-public class Conv2dBenchmarks
+public class Conv2dBenchmarks : DeviceBenchmark
 {
     private static readonly Conv2dParams Same = Conv2dParams.Symmetric(1, 1);
 
-    private Device device = null!;
     private Tensor x = null!, weight = null!, bias = null!, y = null!, dy = null!, dx = null!, dw = null!;
 
-    [GlobalSetup]
-    public void Setup()
+    protected override void Setup()
     {
-        device = Device.Open();
-        (int n, int hw, int c) = device.IsCpu ? (2, 8, 8) : (2, 64, 320);
+        var (n, hw, c) = Pick((2, 64, 320), (2, 8, 8));
+        x = Random(n, hw, hw, c);
+        weight = Random(c, 3, 3, c);
+        bias = Random(c);
+        dy = Random(n, hw, hw, c);
+        y = Empty(n, hw, hw, c);
+        dx = Empty(n, hw, hw, c);
+        dw = Empty(c, 3, 3, c);
+        string shape = $"[{n}, {hw}, {hw}, {c}] 3x3 -> {c}";
         double flops = 2.0 * n * hw * hw * c * c * 3 * 3;
-        foreach (var method in new[] { nameof(Forward), nameof(BackwardInput), nameof(BackwardWeight) })
-            GflopsColumn.Record<Conv2dBenchmarks>(method, flops);
-        x = Random(n * hw * hw * c, 1, n, hw, hw, c);
-        weight = Random(c * 3 * 3 * c, 2, c, 3, 3, c);
-        bias = Random(c, 3, c);
-        y = Tensor.Empty(device, DType.F32, n, hw, hw, c);
-        dy = Random(n * hw * hw * c, 4, n, hw, hw, c);
-        dx = Tensor.Empty(device, DType.F32, n, hw, hw, c);
-        dw = Tensor.Empty(device, DType.F32, c, 3, 3, c);
-        Console.WriteLine($"// {device}: conv 3×3 [{n}, {hw}, {hw}, {c}] → {c}, {flops / 1e9:F3} GFLOP per call");
+        double activation = F32Bytes((double)n * hw * hw * c), weights = F32Bytes(c * 3 * 3 * c);
+        Record(nameof(Forward), shape, flops, 2 * activation + weights + F32Bytes(c));
+        Record(nameof(BackwardInput), shape, flops, 2 * activation + weights);
+        Record(nameof(BackwardWeight), shape, flops, 2 * activation + weights);
     }
 
     [Benchmark(Description = "conv3x3 forward")]
     public void Forward()
     {
         Conv2d.Forward(x, weight, bias, Same, y);
-        device.Synchronize();
+        Synchronize();
     }
 
     [Benchmark(Description = "conv3x3 dX")]
     public void BackwardInput()
     {
         Conv2d.BackwardInput(dy, weight, Same, dx);
-        device.Synchronize();
+        Synchronize();
     }
 
     [Benchmark(Description = "conv3x3 dW")]
     public void BackwardWeight()
     {
         Conv2d.BackwardWeight(x, dy, Same, dw, accumulate: false);
-        device.Synchronize();
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        Console.WriteLine($"// peak device memory {device.Memory.PeakReservedBytes / (1 << 20)} MiB");
-        foreach (var t in new[] { x, weight, bias, y, dy, dx, dw }) t.Dispose();
-        device.Dispose();
-    }
-
-    private Tensor Random(int count, int seed, params int[] shape)
-    {
-        var rng = new Random(seed);
-        var values = new float[count];
-        for (int i = 0; i < count; i++) values[i] = (float)(rng.NextDouble() * 2 - 1);
-        return Tensor.FromHost(device, values, shape);
+        Synchronize();
     }
 }
