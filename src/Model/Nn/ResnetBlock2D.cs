@@ -16,7 +16,7 @@ public sealed class ResnetBlock2D : Module
     private readonly Conv2dLayer conv1, conv2;
     private readonly LinearLayer? timeProjection, shortcut;
 
-    /// <param name="timeEmbeddingChannels">Width of the time embedding, or 0 for a block without one (VAE).</param>
+    /// <summary>Loads the block under <paramref name="prefix"/> (e.g. <c>down_blocks.0.resnets.1.</c>); a time embedding width of 0 means none (VAE).</summary>
     public ResnetBlock2D(WeightSet weights, string prefix, int inChannels, int outChannels, int timeEmbeddingChannels, int groups, float eps)
     {
         var same = Conv2dParams.Symmetric(1, 1);
