@@ -9,7 +9,7 @@ public class TimestepEmbeddingTests(ITestOutputHelper output)
     private readonly Device device = Devices.Portable;
 
     /// <summary>diffusers' get_timestep_embedding in float64.</summary>
-    private static double[] HostEmbedding(int[] timesteps, int dim, bool flip, double shift, double scale, int maxPeriod)
+    private static double[] HostEmbedding(double[] timesteps, int dim, bool flip, double shift, double scale, int maxPeriod)
     {
         int half = dim / 2;
         var result = new double[timesteps.Length * dim];
@@ -37,7 +37,7 @@ public class TimestepEmbeddingTests(ITestOutputHelper output)
         using var emb = TimestepEmbedding.Sinusoidal(t, dim, flip, shift, scale, maxPeriod);
         Assert.Equal(new Shape(timesteps.Length, dim), emb.Shape);
         var got = emb.ToFloatArray();
-        var expected = HostEmbedding(timesteps, dim, flip, shift, scale, maxPeriod);
+        var expected = HostEmbedding([.. timesteps.Select(t => (double)t)], dim, flip, shift, scale, maxPeriod);
         double error = Reference.RelativeError(got, expected);
         double worst = got.Select((v, i) => Math.Abs(v - expected[i])).Max();
         output.WriteLine($"dim={dim} flip={flip} shift={shift} scale={scale} period={maxPeriod}: relative error {error:E2}, max abs {worst:E2}");
@@ -45,6 +45,46 @@ public class TimestepEmbeddingTests(ITestOutputHelper output)
         Assert.True(error <= 1e-6 && worst <= 5e-7, $"relative {error:E2}, max abs {worst:E2}");
         if (dim % 2 == 1) Assert.All(Enumerable.Range(0, timesteps.Length), n => Assert.Equal(0f, got[n * dim + dim - 1]));
         Assert.Equal(flip ? 1f : 0f, got[0]); // t = 0: sin 0 = 0 and cos 0 = 1, exactly
+    }
+
+    [Theory]
+    [InlineData(8, false, 0f)]
+    [InlineData(9, true, 1f)]
+    [InlineData(320, true, 0f)]
+    public void Fractional_F32_timesteps_match_float64_formula(int dim, bool flip, float shift)
+    {
+        // Karras-sigma schedulers hand the UNet fractional timesteps; the kernel reads each float exactly.
+        float[] timesteps = [0.5f, 999.0f, 1.25f, 500.7421875f, 12.345f, 998.62134f, 0.029f];
+        using var t = Tensor.FromHost(device, timesteps, timesteps.Length);
+        using var emb = TimestepEmbedding.Sinusoidal(t, dim, flip, shift);
+        var got = emb.ToFloatArray();
+        var expected = HostEmbedding([.. timesteps.Select(v => (double)v)], dim, flip, shift, 1.0, 10000);
+        double error = Reference.RelativeError(got, expected);
+        double worst = got.Select((v, i) => Math.Abs(v - expected[i])).Max();
+        output.WriteLine($"F32 timesteps, dim={dim} flip={flip} shift={shift}: relative error {error:E2}, max abs {worst:E2}");
+        Assert.True(error <= 1e-6 && worst <= 5e-7, $"relative {error:E2}, max abs {worst:E2}");
+    }
+
+    [Fact]
+    public void Integral_F32_timesteps_give_the_I32_bits()
+    {
+        int[] steps = [0, 1, 37, 500, 999];
+        using var ints = Tensor.FromHost(device, steps, steps.Length);
+        using var floats = Tensor.FromHost(device, [.. steps.Select(v => (float)v)], steps.Length);
+        using var fromInts = TimestepEmbedding.Sinusoidal(ints, 32, true, 0f);
+        using var fromFloats = TimestepEmbedding.Sinusoidal(floats, 32, true, 0f);
+        Assert.Equal(fromInts.ToFloatArray(), fromFloats.ToFloatArray());
+    }
+
+    [Fact]
+    public void A_single_timestep_broadcasts_over_the_rows()
+    {
+        using var one = Tensor.FromHost(device, [500], 1);
+        using var three = Tensor.FromHost(device, [500, 500, 500], 3);
+        using var broadcast = TimestepEmbedding.Sinusoidal(one, 16, true, 0f, rows: 3);
+        using var explicitRows = TimestepEmbedding.Sinusoidal(three, 16, true, 0f);
+        Assert.Equal(new Shape(3, 16), broadcast.Shape);
+        Assert.Equal(explicitRows.ToFloatArray(), broadcast.ToFloatArray());
     }
 
     [Fact]
@@ -60,9 +100,11 @@ public class TimestepEmbeddingTests(ITestOutputHelper output)
     {
         using var t = Tensor.FromHost(device, [1, 2], 2);
         using var t2d = Tensor.FromHost(device, [1, 2], 1, 2);
-        using var ft = Tensor.FromHost(device, [1f, 2f], 2);
+        using var ht = Tensor.FromHost(device, [(Half)1f, (Half)2f], 2);
         string Param(Action a) => Assert.Throws<ArgumentException>(a).ParamName!;
-        Assert.Equal("timesteps", Param(() => TimestepEmbedding.Sinusoidal(ft, 8, true, 0f)));
+        Assert.Equal("timesteps", Param(() => TimestepEmbedding.Sinusoidal(ht, 8, true, 0f)));
+        Assert.Equal("timesteps", Param(() => TimestepEmbedding.Sinusoidal(t, 8, true, 0f, rows: 3)));
+        Assert.Equal("rows", Param(() => TimestepEmbedding.Sinusoidal(t, 8, true, 0f, rows: 0)));
         Assert.Equal("timesteps", Param(() => TimestepEmbedding.Sinusoidal(t2d, 8, true, 0f)));
         Assert.Equal("dim", Param(() => TimestepEmbedding.Sinusoidal(t, 0, true, 0f)));
         Assert.Equal("downscaleFreqShift", Param(() => TimestepEmbedding.Sinusoidal(t, 2, true, 1f)));

@@ -1,0 +1,128 @@
+using IlgpuDiffusion.Autograd;
+using IlgpuDiffusion.Kernels;
+using IlgpuDiffusion.Model.Loading;
+using IlgpuDiffusion.Model.SafeTensors;
+using IlgpuDiffusion.Model.UNet;
+using IlgpuDiffusion.Tests.Support;
+using Xunit.Abstractions;
+
+namespace IlgpuDiffusion.Tests.Model;
+
+/// <summary>
+/// UNet2DCondition against diffusers 0.21.4 (reference/unet.safetensors) from both checkpoint layouts and both
+/// weight dtypes, plus a latent size diffusers must upsample to explicitly, and gradients with and without
+/// checkpointing. The CPU accelerator launches slowly, so each test runs the UNet only a few times.
+/// </summary>
+public class UNetParityTests(ITestOutputHelper output)
+{
+    private readonly Device device = Devices.Portable;
+
+    private static string TinyFolder => Fixtures.Path("tiny-sd");
+
+    public static TheoryData<string, string> Sources => new()
+    {
+        { "folder", "f32" }, { "folder", "f16" }, { "single", "f32" }, { "single", "f16" },
+    };
+
+    private UNet2DCondition LoadUNet(string layout, DType weights = DType.F32)
+    {
+        var path = layout == "folder" ? TinyFolder : Fixtures.Path("tiny-sd-single.safetensors");
+        var source = new ModelSource(path) { ConfigFolder = layout == "folder" ? null : TinyFolder, Weights = weights };
+        using var checkpoint = CheckpointLoader.Open(source, device);
+        return UNet2DCondition.Load(checkpoint);
+    }
+
+    [Theory]
+    [MemberData(nameof(Sources))]
+    public void Matches_diffusers_noise_prediction(string layout, string weights)
+    {
+        var dtype = ModelSource.ParseWeights(weights);
+        double tolerance = dtype == DType.F32 ? 1e-4 : 5e-3;
+        using var unet = LoadUNet(layout, dtype);
+        using var reference = SafeTensorsReader.Open(Fixtures.Path("reference", "unet.safetensors"));
+        using var sampleNchw = reference.ReadTensor(device, "sample");
+        using var sample = Var.Constant(Layout.NchwToNhwc(sampleNchw));
+        foreach (var (name, timestepsKey, contextKey, expectedKey) in new[]
+                 {
+                     ("case 1, timesteps [999, 10]", "timesteps", "encoder_hidden_states", "noise_pred"),
+                     ("case 2, scalar timestep 500, text encoder states", "case2_timestep", "case2_encoder_hidden_states", "case2_noise_pred"),
+                 })
+        {
+            using var timesteps = reference.ReadTensor(device, timestepsKey);
+            using var context = Var.Constant(reference.ReadTensor(device, contextKey));
+            float[] got;
+            using (Grad.NoGrad())
+            using (var prediction = unet.Forward(sample, timesteps, context))
+            using (var nchw = Layout.NhwcToNchw(prediction.Value))
+                got = nchw.ToFloatArray();
+            double error = Reference.RelativeError(got, reference.ReadF32(expectedKey));
+            output.WriteLine($"{layout} {weights} {name}: relative error {error:E2} (bound {tolerance:E0})");
+            Assert.True(error <= tolerance, $"{layout} {weights} {name}: relative error {error:E2} > {tolerance:E0}");
+        }
+    }
+
+    [Fact]
+    public void A_non_square_latent_not_divisible_by_8_keeps_its_size()
+    {
+        // 6×10 latents go 6×10 → 3×5 → 2×3 → 1×2 and back: every upsampler resizes to its skip connection.
+        using var unet = LoadUNet("folder");
+        using var sample = Var.Constant(Tensor.FromHost(device, Reference.RandomNormal(2 * 6 * 10 * 4, seed: 610), 2, 6, 10, 4));
+        using var context = Var.Constant(Tensor.FromHost(device, Reference.RandomNormal(2 * 77 * 32, seed: 611), 2, 77, 32));
+        using var intSteps = Tensor.FromHost(device, [700, 3], 2);
+        using var floatSteps = Tensor.FromHost(device, [700f, 3f], 2);
+        float[] Run(Tensor timesteps)
+        {
+            using var _ = Grad.NoGrad();
+            using var prediction = unet.Forward(sample, timesteps, context);
+            Assert.Equal(new Shape(2, 6, 10, 4), prediction.Shape);
+            return prediction.Value.ToFloatArray();
+        }
+
+        var first = Run(intSteps);
+        // Integral F32 timesteps embed to the I32 bits, so the second run must repeat the first exactly.
+        var second = Run(floatSteps);
+        output.WriteLine($"6×10 latents: output range [{first.Min():F3}, {first.Max():F3}]");
+        Assert.All(first, v => Assert.True(float.IsFinite(v)));
+        Assert.Contains(first, v => v != 0f);
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public void Cross_attention_key_and_value_weights_get_gradients_and_checkpointing_agrees()
+    {
+        using var unet = LoadUNet("folder");
+        var trained = unet.TransformerBlocks
+            .SelectMany(b => new[] { b.CrossAttention.Key, b.CrossAttention.Value })
+            .Select(layer => (layer.Name, Weight: layer.MakeWeightTrainable()))
+            .ToList();
+        Assert.Equal(32, trained.Count);
+        Assert.Same(unet.FindLinear(trained[0].Name).Weight, trained[0].Weight);
+        using var sample = Var.Constant(Tensor.FromHost(device, Reference.RandomNormal(4 * 4 * 4, seed: 620), 1, 4, 4, 4));
+        using var context = Var.Constant(Tensor.FromHost(device, Reference.RandomNormal(8 * 32, seed: 621), 1, 8, 32));
+        using var target = Var.Constant(Tensor.FromHost(device, Reference.RandomNormal(4 * 4 * 4, seed: 622), 1, 4, 4, 4));
+        using var timesteps = Tensor.FromHost(device, [500], 1);
+        (float Loss, float[][] Grads) Step(bool checkpointed)
+        {
+            unet.GradientCheckpointing = checkpointed;
+            foreach (var (_, weight) in trained) weight.ZeroGrad();
+            using var tape = Tape.Record();
+            using var prediction = unet.Forward(sample, timesteps, context);
+            using var loss = Ops.Mse(prediction, target);
+            tape.Backward(loss);
+            return (loss.Value.ToFloatArray()[0], [.. trained.Select(t => t.Weight.Grad!.ToFloatArray())]);
+        }
+
+        var plain = Step(checkpointed: false);
+        var checkpointed = Step(checkpointed: true);
+        Assert.Equal(plain.Loss, checkpointed.Loss);
+        double worst = 0;
+        for (int i = 0; i < trained.Count; i++)
+        {
+            Assert.True(Array.Exists(plain.Grads[i], v => v != 0f), $"{trained[i].Name}: zero gradient");
+            Assert.All(plain.Grads[i], v => Assert.True(float.IsFinite(v)));
+            worst = Math.Max(worst, Reference.RelativeError(checkpointed.Grads[i], plain.Grads[i]));
+        }
+        output.WriteLine($"loss {plain.Loss:F6}; checkpointed vs plain gradients: worst relative difference {worst:E2} over {trained.Count} layers");
+        Assert.True(worst <= 1e-5, $"checkpointed gradients differ by {worst:E2}");
+    }
+}
