@@ -22,8 +22,9 @@ internal static class JpegEndMarker
             if (marker == EndOfImage) return true;
             if (marker is 0x01 or (>= 0xD0 and <= 0xD7)) continue; // markers without a length
             int high = stream.ReadByte(), low = stream.ReadByte();
-            if (low < 0) return false;
-            stream.Seek(((high << 8) | low) - 2, SeekOrigin.Current);
+            int length = (high << 8) | low;
+            if (low < 0 || length < 2) return false; // the length counts its own two bytes
+            stream.Seek(length - 2, SeekOrigin.Current);
             if (marker == StartOfScan) return FindEndOfImage(stream);
         }
     }
