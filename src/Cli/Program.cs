@@ -1,5 +1,7 @@
 using System.CommandLine;
 using IlgpuDiffusion.Cli.Commands;
+using IlgpuDiffusion.Model.Configs;
+using IlgpuDiffusion.Model.Loading;
 
 namespace IlgpuDiffusion.Cli;
 
@@ -12,6 +14,7 @@ public static class Program
         root.Subcommands.Add(DevicesCommand.Create());
         root.Subcommands.Add(PtxCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
+        root.Subcommands.Add(ForwardCommand.Create());
         return Run(root, args);
     }
 
@@ -24,7 +27,8 @@ public static class Program
             return root.Parse(args).Invoke(config);
         }
         catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException
-                                      or InvalidOperationException or UnauthorizedAccessException or NotSupportedException)
+                                      or InvalidOperationException or UnauthorizedAccessException or NotSupportedException
+                                      or CheckpointException or ConfigException or WeightsMismatchException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

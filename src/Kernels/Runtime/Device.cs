@@ -97,8 +97,9 @@ public sealed class Device : IDisposable
         using (var cpu = OpenCpu())
         {
             var a = cpu.Accelerator;
+            // The CPU accelerator reports an unbounded size; host memory is what it really has.
             found.Add(new DeviceInfo("cpu", DeviceKind.Cpu, $"ILGPU CPU accelerator ({Environment.ProcessorCount} cores)",
-                a.MemorySize, a.WarpSize, a.MaxNumThreadsPerGroup, null, false));
+                GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, a.WarpSize, a.MaxNumThreadsPerGroup, null, false));
         }
         var spec = DeviceSpec.FromEnvironment();
         int defaultIndex = spec.Kind switch
