@@ -17,18 +17,9 @@ public class UNetParityTests(ITestOutputHelper output)
 {
     private readonly Device device = Devices.Portable;
 
-    private static string TinyFolder => Fixtures.Path("tiny-sd");
-
-    public static TheoryData<string, string> Sources => new()
+    private static UNet2DCondition LoadUNet(TinyLayout layout = TinyLayout.DiffusersFolder, DType weights = DType.F32)
     {
-        { "folder", "f32" }, { "folder", "f16" }, { "single", "f32" }, { "single", "f16" },
-    };
-
-    private UNet2DCondition LoadUNet(string layout, DType weights = DType.F32)
-    {
-        var path = layout == "folder" ? TinyFolder : Fixtures.Path("tiny-sd-single.safetensors");
-        var source = new ModelSource(path) { ConfigFolder = layout == "folder" ? null : TinyFolder, Weights = weights };
-        using var checkpoint = CheckpointLoader.Open(source, device);
+        using var checkpoint = TinyModel.Open(layout, weights);
         return UNet2DCondition.Load(checkpoint);
     }
 
@@ -53,12 +44,11 @@ public class UNetParityTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [MemberData(nameof(Sources))]
-    public void Matches_diffusers_noise_prediction(string layout, string weights)
+    [MemberData(nameof(TinyModel.Variants), MemberType = typeof(TinyModel))]
+    public void Matches_diffusers_noise_prediction(TinyLayout layout, DType weights)
     {
-        var dtype = ModelSource.ParseWeights(weights);
-        double tolerance = dtype == DType.F32 ? 1e-4 : 5e-3;
-        using var unet = LoadUNet(layout, dtype);
+        double tolerance = TinyModel.Bound(weights);
+        using var unet = LoadUNet(layout, weights);
         foreach (var c in Cases)
         {
             double error = CaseError(unet, c);
@@ -75,12 +65,12 @@ public class UNetParityTests(ITestOutputHelper output)
         try
         {
             foreach (var component in new[] { "vae", "text_encoder", "tokenizer", "scheduler" })
-                Directory.CreateSymbolicLink(Path.Combine(folder.FullName, component), Path.Combine(TinyFolder, component));
+                Directory.CreateSymbolicLink(Path.Combine(folder.FullName, component), Path.Combine(TinyModel.Folder, component));
             var unetFolder = Directory.CreateDirectory(Path.Combine(folder.FullName, "unet")).FullName;
-            var config = File.ReadAllText(Path.Combine(TinyFolder, "unet", "config.json"));
+            var config = File.ReadAllText(Path.Combine(TinyModel.Folder, "unet", "config.json"));
             Assert.Contains("\"use_linear_projection\": false", config);
             File.WriteAllText(Path.Combine(unetFolder, "config.json"), config.Replace("\"use_linear_projection\": false", "\"use_linear_projection\": true"));
-            using (var original = SafeTensorsReader.Open(Path.Combine(TinyFolder, "unet", "diffusion_pytorch_model.safetensors")))
+            using (var original = SafeTensorsReader.Open(Path.Combine(TinyModel.Folder, "unet", "diffusion_pytorch_model.safetensors")))
             {
                 var writer = new SafeTensorsWriter();
                 foreach (var info in original.Tensors)
@@ -107,7 +97,7 @@ public class UNetParityTests(ITestOutputHelper output)
     public void A_non_square_latent_not_divisible_by_8_keeps_its_size()
     {
         // 6×10 latents go 6×10 → 3×5 → 2×3 → 1×2 and back: every upsampler resizes to its skip connection.
-        using var unet = LoadUNet("folder");
+        using var unet = LoadUNet();
         using var sample = Var.Constant(Tensor.FromHost(device, Reference.RandomNormal(2 * 6 * 10 * 4, seed: 610), 2, 6, 10, 4));
         using var context = Var.Constant(Tensor.FromHost(device, Reference.RandomNormal(2 * 77 * 32, seed: 611), 2, 77, 32));
         using var intSteps = Tensor.FromHost(device, [700, 3], 2);
@@ -132,7 +122,7 @@ public class UNetParityTests(ITestOutputHelper output)
     [Fact]
     public void Cross_attention_key_and_value_weights_get_gradients_and_checkpointing_agrees()
     {
-        using var unet = LoadUNet("folder");
+        using var unet = LoadUNet();
         var trained = unet.TransformerBlocks
             .SelectMany(b => new[] { b.CrossAttention.Key, b.CrossAttention.Value })
             .Select(layer => (layer.Name, Weight: layer.MakeWeightTrainable()))
