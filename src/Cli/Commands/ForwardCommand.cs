@@ -64,7 +64,8 @@ internal static class ForwardCommand
         };
         command.SetAction(parse =>
         {
-            var runner = ForwardRunners.All[parse.GetValue(component)!];
+            var name = parse.GetValue(component)!;
+            var runner = ForwardRunners.All[name];
             var source = new ModelSource(parse.GetValue(model)!)
             {
                 ConfigFolder = parse.GetValue(config),
@@ -77,11 +78,11 @@ internal static class ForwardCommand
             using var checkpoint = CheckpointLoader.Open(source, opened);
             IReadOnlyDictionary<string, Tensor> results;
             using (Grad.NoGrad())
-                results = runner.Run(checkpoint, new ForwardInputs(inputFile, opened, parse.GetValue(component)!));
+                results = runner.Run(checkpoint, new ForwardInputs(inputFile, opened, name));
             try
             {
                 var writer = new SafeTensorsWriter();
-                foreach (var (name, tensor) in results) writer.Add(name, tensor);
+                foreach (var (tensorName, tensor) in results) writer.Add(tensorName, tensor);
                 writer.Save(outputPath);
                 Console.WriteLine($"wrote {Path.GetFullPath(outputPath)}: {string.Join(", ", results.Select(r => $"{r.Key} {r.Value.Shape}"))}");
                 return 0;

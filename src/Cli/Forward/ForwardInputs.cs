@@ -26,7 +26,14 @@ internal sealed class ForwardInputs(SafeTensorsReader file, Device device, strin
         if (info.DType.IsFloat() != (dtype != DType.I32))
             throw new ArgumentException($"--input '{file.Path}': tensor '{name}' is {info.DType}; the {component} component expects " +
                 (dtype == DType.I32 ? "integers (I64 or I32)." : "floats (F32, F16, BF16 or F64)."));
-        return file.ReadTensor(device, name, dtype);
+        try
+        {
+            return file.ReadTensor(device, name, dtype);
+        }
+        catch (OverflowException e)
+        {
+            throw new ArgumentException($"--input: {e.Message}", e);
+        }
     }
 
     /// <summary>
