@@ -14,6 +14,7 @@ public sealed class ForwardCommandTests(ITestOutputHelper output) : IDisposable
     [Theory]
     [InlineData("text-encoder", "text_encoder.safetensors", new[] { "last_hidden_state", "pooler_output" })]
     [InlineData("vae-decode", "vae.safetensors", new[] { "decoded" })]
+    [InlineData("unet", "unet.safetensors", new[] { "noise_pred" })]
     public void Writes_outputs_that_match_the_reference(string component, string fixture, string[] outputs)
     {
         var referencePath = Fixtures.Path("reference", fixture);
@@ -35,6 +36,27 @@ public sealed class ForwardCommandTests(ITestOutputHelper output) : IDisposable
             Assert.True(error <= 1e-4, $"{name} rel error {error}");
         }
         Assert.Equal(["out.safetensors"], folder.GetFiles().Select(f => f.Name)); // no temp file left behind
+    }
+
+    [Fact]
+    public void Unet_takes_float_timesteps_and_a_single_timestep_for_the_batch()
+    {
+        // Schedulers with Karras sigmas give fractional timesteps; case 2's scalar 500 is broadcast as [1].
+        using var reference = SafeTensorsReader.Open(Fixtures.Path("reference", "unet.safetensors"));
+        var input = Path.Combine(folder.FullName, "in.safetensors");
+        new SafeTensorsWriter()
+            .Add("sample", reference.ReadF32("sample"), [2, 4, 8, 8])
+            .Add("timesteps", new[] { 500f }, [1])
+            .Add("encoder_hidden_states", reference.ReadF32("case2_encoder_hidden_states"), [2, 77, 32])
+            .Save(input);
+        var outPath = Path.Combine(folder.FullName, "out.safetensors");
+        var (code, _, stderr) = ConsoleRunner.Run("forward", "--model", TinyModel.Folder, "--component", "unet",
+            "--input", input, "--output", outPath);
+        Assert.True(code == 0, stderr);
+        using var written = SafeTensorsReader.Open(outPath);
+        double error = Reference.RelativeError(written.ReadF32("noise_pred"), reference.ReadF32("case2_noise_pred"));
+        output.WriteLine($"forward unet, F32 timestep [500.0]: noise_pred rel error {error:E2}");
+        Assert.True(error <= 1e-4, $"noise_pred rel error {error}");
     }
 
     [Fact]

@@ -17,47 +17,79 @@ public class UNetParityTests(ITestOutputHelper output)
 {
     private readonly Device device = Devices.Portable;
 
-    private static string TinyFolder => Fixtures.Path("tiny-sd");
-
-    public static TheoryData<string, string> Sources => new()
+    private static UNet2DCondition LoadUNet(TinyLayout layout = TinyLayout.DiffusersFolder, DType weights = DType.F32)
     {
-        { "folder", "f32" }, { "folder", "f16" }, { "single", "f32" }, { "single", "f16" },
-    };
-
-    private UNet2DCondition LoadUNet(string layout, DType weights = DType.F32)
-    {
-        var path = layout == "folder" ? TinyFolder : Fixtures.Path("tiny-sd-single.safetensors");
-        var source = new ModelSource(path) { ConfigFolder = layout == "folder" ? null : TinyFolder, Weights = weights };
-        using var checkpoint = CheckpointLoader.Open(source, device);
+        using var checkpoint = TinyModel.Open(layout, weights);
         return UNet2DCondition.Load(checkpoint);
     }
 
-    [Theory]
-    [MemberData(nameof(Sources))]
-    public void Matches_diffusers_noise_prediction(string layout, string weights)
+    private static readonly (string Name, string Timesteps, string Context, string Expected)[] Cases =
+    [
+        ("case 1, timesteps [999, 10]", "timesteps", "encoder_hidden_states", "noise_pred"),
+        ("case 2, scalar timestep 500, text encoder states", "case2_timestep", "case2_encoder_hidden_states", "case2_noise_pred"),
+    ];
+
+    /// <summary>Runs one reference case (NCHW in the file, channels-last in the model) and returns ‖out − ref‖/‖ref‖.</summary>
+    private double CaseError(UNet2DCondition unet, (string Name, string Timesteps, string Context, string Expected) c)
     {
-        var dtype = ModelSource.ParseWeights(weights);
-        double tolerance = dtype == DType.F32 ? 1e-4 : 5e-3;
-        using var unet = LoadUNet(layout, dtype);
         using var reference = SafeTensorsReader.Open(Fixtures.Path("reference", "unet.safetensors"));
         using var sampleNchw = reference.ReadTensor(device, "sample");
         using var sample = Var.Constant(Layout.NchwToNhwc(sampleNchw));
-        foreach (var (name, timestepsKey, contextKey, expectedKey) in new[]
-                 {
-                     ("case 1, timesteps [999, 10]", "timesteps", "encoder_hidden_states", "noise_pred"),
-                     ("case 2, scalar timestep 500, text encoder states", "case2_timestep", "case2_encoder_hidden_states", "case2_noise_pred"),
-                 })
+        using var timesteps = reference.ReadTensor(device, c.Timesteps);
+        using var context = Var.Constant(reference.ReadTensor(device, c.Context));
+        using var _ = Grad.NoGrad();
+        using var prediction = unet.Forward(sample, timesteps, context);
+        using var nchw = Layout.NhwcToNchw(prediction.Value);
+        return Reference.RelativeError(nchw.ToFloatArray(), reference.ReadF32(c.Expected));
+    }
+
+    [Theory]
+    [MemberData(nameof(TinyModel.Variants), MemberType = typeof(TinyModel))]
+    public void Matches_diffusers_noise_prediction(TinyLayout layout, DType weights)
+    {
+        double tolerance = TinyModel.Bound(weights);
+        using var unet = LoadUNet(layout, weights);
+        foreach (var c in Cases)
         {
-            using var timesteps = reference.ReadTensor(device, timestepsKey);
-            using var context = Var.Constant(reference.ReadTensor(device, contextKey));
-            float[] got;
-            using (Grad.NoGrad())
-            using (var prediction = unet.Forward(sample, timesteps, context))
-            using (var nchw = Layout.NhwcToNchw(prediction.Value))
-                got = nchw.ToFloatArray();
-            double error = Reference.RelativeError(got, reference.ReadF32(expectedKey));
-            output.WriteLine($"{layout} {weights} {name}: relative error {error:E2} (bound {tolerance:E0})");
-            Assert.True(error <= tolerance, $"{layout} {weights} {name}: relative error {error:E2} > {tolerance:E0}");
+            double error = CaseError(unet, c);
+            output.WriteLine($"{layout} {weights} {c.Name}: relative error {error:E2} (bound {tolerance:E0})");
+            Assert.True(error <= tolerance, $"{layout} {weights} {c.Name}: relative error {error:E2} > {tolerance:E0}");
+        }
+    }
+
+    [Fact]
+    public void Linear_projections_give_the_1x1_conv_result()
+    {
+        // The same model with use_linear_projection: proj_in/proj_out stored as [C, C] linears instead of [C, C, 1, 1] convs.
+        var folder = Directory.CreateTempSubdirectory("idf-unet-linear-");
+        try
+        {
+            foreach (var component in new[] { "vae", "text_encoder", "tokenizer", "scheduler" })
+                Directory.CreateSymbolicLink(Path.Combine(folder.FullName, component), Path.Combine(TinyModel.Folder, component));
+            var unetFolder = Directory.CreateDirectory(Path.Combine(folder.FullName, "unet")).FullName;
+            var config = File.ReadAllText(Path.Combine(TinyModel.Folder, "unet", "config.json"));
+            Assert.Contains("\"use_linear_projection\": false", config);
+            File.WriteAllText(Path.Combine(unetFolder, "config.json"), config.Replace("\"use_linear_projection\": false", "\"use_linear_projection\": true"));
+            using (var original = SafeTensorsReader.Open(Path.Combine(TinyModel.Folder, "unet", "diffusion_pytorch_model.safetensors")))
+            {
+                var writer = new SafeTensorsWriter();
+                foreach (var info in original.Tensors)
+                {
+                    bool projection = info.Name.EndsWith(".proj_in.weight") || info.Name.EndsWith(".proj_out.weight");
+                    writer.Add(info.Name, original.ReadF32(info.Name), projection ? [info.Shape[0], info.Shape[1]] : [.. info.Shape]);
+                }
+                writer.Save(Path.Combine(unetFolder, "diffusion_pytorch_model.safetensors"));
+            }
+            using var checkpoint = CheckpointLoader.Open(new ModelSource(folder.FullName), device);
+            Assert.True(checkpoint.Config.UNet.UseLinearProjection);
+            using var unet = UNet2DCondition.Load(checkpoint);
+            double error = CaseError(unet, Cases[0]);
+            output.WriteLine($"linear projections, {Cases[0].Name}: relative error {error:E2}");
+            Assert.True(error <= 1e-4, $"relative error {error:E2}");
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
         }
     }
 
@@ -65,7 +97,7 @@ public class UNetParityTests(ITestOutputHelper output)
     public void A_non_square_latent_not_divisible_by_8_keeps_its_size()
     {
         // 6×10 latents go 6×10 → 3×5 → 2×3 → 1×2 and back: every upsampler resizes to its skip connection.
-        using var unet = LoadUNet("folder");
+        using var unet = LoadUNet();
         using var sample = Var.Constant(Tensor.FromHost(device, Reference.RandomNormal(2 * 6 * 10 * 4, seed: 610), 2, 6, 10, 4));
         using var context = Var.Constant(Tensor.FromHost(device, Reference.RandomNormal(2 * 77 * 32, seed: 611), 2, 77, 32));
         using var intSteps = Tensor.FromHost(device, [700, 3], 2);
@@ -78,7 +110,9 @@ public class UNetParityTests(ITestOutputHelper output)
             return prediction.Value.ToFloatArray();
         }
 
+        long liveBefore = device.Memory.LiveBytes;
         var first = Run(intSteps);
+        Assert.Equal(liveBefore, device.Memory.LiveBytes); // inference released every activation and skip connection
         // Integral F32 timesteps embed to the I32 bits, so the second run must repeat the first exactly.
         var second = Run(floatSteps);
         output.WriteLine($"6×10 latents: output range [{first.Min():F3}, {first.Max():F3}]");
@@ -90,7 +124,7 @@ public class UNetParityTests(ITestOutputHelper output)
     [Fact]
     public void Cross_attention_key_and_value_weights_get_gradients_and_checkpointing_agrees()
     {
-        using var unet = LoadUNet("folder");
+        using var unet = LoadUNet();
         var trained = unet.TransformerBlocks
             .SelectMany(b => new[] { b.CrossAttention.Key, b.CrossAttention.Value })
             .Select(layer => (layer.Name, Weight: layer.MakeWeightTrainable()))

@@ -36,6 +36,12 @@ internal sealed class ForwardInputs(SafeTensorsReader file, Device device, strin
         }
     }
 
+    /// <summary>
+    /// Whether tensor <paramref name="name"/> holds floats rather than integers, for inputs that take either (the
+    /// UNet's timesteps); false when the file lacks it, so <see cref="Read"/> then reports it missing.
+    /// </summary>
+    public bool HoldsFloats(string name) => file.Contains(name) && file.GetInfo(name).DType.IsFloat();
+
     /// <summary>An NCHW float tensor with <paramref name="channels"/> channels, converted to the engine's NHWC.</summary>
     public Tensor ReadImage(string name, int channels)
     {

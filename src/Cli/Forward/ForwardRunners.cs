@@ -8,5 +8,6 @@ internal static class ForwardRunners
         ["text-encoder"] = new TextEncoderRunner(),
         ["vae-encode"] = new VaeEncodeRunner(),
         ["vae-decode"] = new VaeDecodeRunner(),
+        ["unet"] = new UNetRunner(),
     };
 }

@@ -45,9 +45,7 @@ public sealed class StableDiffusionPipeline : IDisposable
         denoiser = new Denoiser(unet, device);
         var modelPath = Path.TrimEndingDirectorySeparator(Path.GetFullPath(checkpoint.Source.ModelPath));
         ModelName = checkpoint.Layout == CheckpointLayout.SingleFile ? Path.GetFileNameWithoutExtension(modelPath) : Path.GetFileName(modelPath);
-        var hashed = checkpoint.Layout == CheckpointLayout.SingleFile
-            ? checkpoint.Files[0]
-            : checkpoint.Files.First(f => Path.GetFileName(Path.GetDirectoryName(f)) == StableDiffusionConfig.UNetFolder);
+        var hashed = CheckpointLoader.WeightFiles(checkpoint.Source.ModelPath)[0]; // the single file, or a folder's unet/ weights
         modelHash = new Lazy<string>(() => Images.ModelHash.A1111(hashed));
         vaeName = vaeFile is null ? null : Path.GetFileName(vaeFile);
     }
