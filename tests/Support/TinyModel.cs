@@ -1,5 +1,6 @@
 using IlgpuDiffusion.Kernels;
 using IlgpuDiffusion.Model.Loading;
+using IlgpuDiffusion.Model.Pipelines;
 
 namespace IlgpuDiffusion.Tests.Support;
 
@@ -13,6 +14,8 @@ public enum TinyLayout
 /// <summary>Opens the tiny SD fixture in either layout with f32 or f16 weights, and the parity bound for each.</summary>
 public static class TinyModel
 {
+    private static readonly Lazy<StableDiffusionPipeline> pipeline = new(() => StableDiffusionPipeline.Load(new ModelSource(Folder), Devices.Portable));
+
     /// <summary>The folder's configs (the single file's text encoder heads cannot be inferred from its weights).</summary>
     public static string Folder => Fixtures.Path("tiny-sd");
 
@@ -26,6 +29,9 @@ public static class TinyModel
         { TinyLayout.SingleFile, DType.F32 },
         { TinyLayout.SingleFile, DType.F16 },
     };
+
+    /// <summary>The diffusers folder loaded once per test run as an f32 pipeline on <see cref="Devices.Portable"/> (never disposed, like the device).</summary>
+    public static StableDiffusionPipeline Pipeline => pipeline.Value;
 
     public static Checkpoint Open(TinyLayout layout, DType weights) => CheckpointLoader.Open(layout == TinyLayout.DiffusersFolder
         ? new ModelSource(Folder) { Weights = weights }

@@ -17,22 +17,7 @@ internal static class ForwardCommand
     public static Command Create()
     {
         var components = ForwardRunners.All.Keys.ToArray();
-        var model = new Option<string>("--model")
-        {
-            HelpName = "PATH",
-            Description = "A diffusers model folder or a single-file LDM .safetensors checkpoint.",
-            Required = true,
-        };
-        var config = new Option<string?>("--config")
-        {
-            HelpName = "DIR",
-            Description = "A diffusers-style folder whose configs override the model's (a single file has none; without it the architecture is inferred).",
-        };
-        var tokenizer = new Option<string?>("--tokenizer")
-        {
-            HelpName = "DIR",
-            Description = "A tokenizer folder (vocab.json + merges.txt) that overrides the model's.",
-        };
+        var modelOptions = new ModelOptions();
         var component = new Option<string>("--component")
         {
             Description = "The network to run: " + string.Join("; ", ForwardRunners.All.Values.Select(r => r.Summary)) + ".",
@@ -51,27 +36,18 @@ internal static class ForwardCommand
             Description = "The safetensors file to write the outputs to (F32; replaced atomically).",
             Required = true,
         };
-        var weights = new Option<string>("--weights")
-        {
-            Description = "Device dtype of the weights: f32 or f16 (biases and norms stay f32).",
-            DefaultValueFactory = _ => "f32",
-        };
         var device = CommonOptions.Device();
 
         var command = new Command("forward", "Run one network (" + string.Join(", ", components) + ") on tensors from a safetensors file.")
         {
-            model, config, tokenizer, component, input, output, weights, device,
+            component, input, output, device,
         };
+        modelOptions.AddTo(command);
         command.SetAction(parse =>
         {
             var name = parse.GetValue(component)!;
             var runner = ForwardRunners.All[name];
-            var source = new ModelSource(parse.GetValue(model)!)
-            {
-                ConfigFolder = parse.GetValue(config),
-                TokenizerFolder = parse.GetValue(tokenizer),
-                Weights = ModelSource.ParseWeights(parse.GetValue(weights)!),
-            };
+            var source = modelOptions.Source(parse);
             var outputPath = parse.GetValue(output)!;
             using var inputFile = SafeTensorsReader.Open(parse.GetValue(input)!);
             using var opened = CommonOptions.OpenDevice(parse.GetValue(device));

@@ -82,6 +82,20 @@ public abstract class Scheduler
         return StepCore(modelOutput, stepIndex, sample, noise);
     }
 
+    /// <summary>
+    /// <paramref name="original"/> noised to the level of step <paramref name="stepIndex"/>, as diffusers' image-to-image
+    /// pipeline starts (<c>scheduler.add_noise(init_latents, noise, timesteps[t_start])</c>): for the alpha-parameterised
+    /// schedulers (DDIM, PNDM, DDPM, and DPM-Solver, whose 0.21.4 add_noise is DDPM's) √ᾱ_t·x₀ + √(1 − ᾱ_t)·noise at the
+    /// step's integer timestep; the sigma-based ones override it with x₀ + σ_i·noise. <paramref name="original"/> and
+    /// <paramref name="noise"/> may hold several equal-sized samples.
+    /// </summary>
+    /// <exception cref="ArgumentException">Lengths disagree.</exception>
+    public virtual float[] AddNoiseAtStep(float[] original, float[] noise, int stepIndex)
+    {
+        CheckStepIndex(stepIndex);
+        return Schedule.AddNoise(original, noise, [TimestepAt(stepIndex)]);
+    }
+
     /// <summary>Forgets the multistep history (PLMS ε history, DPM-Solver outputs, LMS derivatives).</summary>
     public virtual void Reset()
     {
@@ -109,7 +123,8 @@ public abstract class Scheduler
         return result;
     }
 
-    private void CheckStepIndex(int stepIndex)
+    /// <summary>Throws unless <see cref="SetTimesteps"/> was called and <paramref name="stepIndex"/> is one of its steps.</summary>
+    protected void CheckStepIndex(int stepIndex)
     {
         if (timesteps.Length == 0) throw new InvalidOperationException($"{DisplayName}: call SetTimesteps before stepping.");
         if ((uint)stepIndex >= (uint)timesteps.Length)

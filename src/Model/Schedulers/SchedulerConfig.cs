@@ -11,6 +11,23 @@ namespace IlgpuDiffusion.Model.Schedulers;
 /// </summary>
 public sealed record SchedulerConfig
 {
+    /// <summary>
+    /// The scheduler Stable Diffusion 1.5 ships (<c>scheduler/scheduler_config.json</c>): PNDM with skip_prk_steps,
+    /// scaled_linear betas 0.00085 … 0.012 over 1000 steps, steps_offset 1, set_alpha_to_one and clip_sample false.
+    /// What a model without a scheduler config (a single file without <c>--config</c>) samples with.
+    /// </summary>
+    public static SchedulerConfig StableDiffusion15 { get; } = new()
+    {
+        ClassName = "PNDMScheduler",
+        BetaStart = 0.00085,
+        BetaEnd = 0.012,
+        BetaSchedule = "scaled_linear",
+        StepsOffset = 1,
+        SetAlphaToOne = false,
+        SkipPrkSteps = true,
+        ClipSample = false,
+    };
+
     /// <summary><c>_class_name</c>, e.g. PNDMScheduler.</summary>
     public string? ClassName { get; init; }
     public int NumTrainTimesteps { get; init; } = 1000;

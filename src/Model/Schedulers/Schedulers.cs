@@ -13,18 +13,20 @@ public static class Schedulers
     /// The scheduler <paramref name="name"/> built from <paramref name="config"/> (typically the model's
     /// scheduler_config.json, whatever its class, as diffusers' <c>from_config</c> does). <paramref name="karras"/>
     /// selects Karras sigmas for euler, lms and dpmpp-2m and overrides the config's use_karras_sigmas; dpmpp-2m also
-    /// forces DPM-Solver++ of order 2.
+    /// forces DPM-Solver++ of order 2. <paramref name="eta"/> is DDIM's noise weight η (only ddim takes one).
     /// </summary>
-    /// <exception cref="ArgumentException">An unknown name, Karras sigmas asked of a scheduler without them, or an unsupported config value.</exception>
-    public static Scheduler Create(string name, SchedulerConfig config, bool karras = false)
+    /// <exception cref="ArgumentException">An unknown name, Karras sigmas or η asked of a scheduler without them, or an unsupported config value.</exception>
+    public static Scheduler Create(string name, SchedulerConfig config, bool karras = false, float eta = 0f)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(config);
         if (karras && name is not ("euler" or "lms" or "dpmpp-2m"))
             throw new ArgumentException($"scheduler '{name}' has no Karras sigmas (euler, lms and dpmpp-2m do).", nameof(karras));
+        if (eta != 0f && name != "ddim")
+            throw new ArgumentException($"scheduler '{name}' takes no eta (only ddim does).", nameof(eta));
         return name switch
         {
-            "ddim" => new DdimScheduler(config),
+            "ddim" => new DdimScheduler(config, eta),
             "pndm" => new PndmScheduler(config),
             "euler" => new EulerScheduler(config, karras),
             "euler-a" => new EulerAncestralScheduler(config),
@@ -40,16 +42,29 @@ public static class Schedulers
     public static Scheduler FromClassName(SchedulerConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        return config.ClassName switch
+        return NameOf(config.ClassName) switch
         {
-            "DDIMScheduler" => new DdimScheduler(config),
-            "PNDMScheduler" => new PndmScheduler(config),
-            "EulerDiscreteScheduler" => new EulerScheduler(config),
-            "EulerAncestralDiscreteScheduler" => new EulerAncestralScheduler(config),
-            "DPMSolverMultistepScheduler" => new DpmSolverMultistepScheduler(config),
-            "LMSDiscreteScheduler" => new LmsScheduler(config),
-            "DDPMScheduler" => new DdpmScheduler(config),
-            var c => throw new ArgumentException($"scheduler config: _class_name '{c}' is not a supported scheduler.", nameof(config)),
+            "ddim" => new DdimScheduler(config),
+            "pndm" => new PndmScheduler(config),
+            "euler" => new EulerScheduler(config),
+            "euler-a" => new EulerAncestralScheduler(config),
+            "dpmpp-2m" => new DpmSolverMultistepScheduler(config),
+            "lms" => new LmsScheduler(config),
+            _ => new DdpmScheduler(config),
         };
     }
+
+    /// <summary>The console name of a diffusers scheduler class (<c>PNDMScheduler</c> → pndm).</summary>
+    /// <exception cref="ArgumentException">The class is missing or not one of the seven implemented.</exception>
+    public static string NameOf(string? className) => className switch
+    {
+        "DDIMScheduler" => "ddim",
+        "PNDMScheduler" => "pndm",
+        "EulerDiscreteScheduler" => "euler",
+        "EulerAncestralDiscreteScheduler" => "euler-a",
+        "DPMSolverMultistepScheduler" => "dpmpp-2m",
+        "LMSDiscreteScheduler" => "lms",
+        "DDPMScheduler" => "ddpm",
+        var c => throw new ArgumentException($"scheduler config: _class_name '{c}' is not a supported scheduler.", nameof(className)),
+    };
 }

@@ -56,6 +56,20 @@ public abstract class SigmaScheduler : Scheduler
         return scaled;
     }
 
+    /// <summary>diffusers' k-diffusion add_noise: x₀ + noise·σ_i, in float32.</summary>
+    public override float[] AddNoiseAtStep(float[] original, float[] noise, int stepIndex)
+    {
+        CheckStepIndex(stepIndex);
+        ArgumentNullException.ThrowIfNull(original);
+        ArgumentNullException.ThrowIfNull(noise);
+        if (noise.Length != original.Length)
+            throw new ArgumentException($"add_noise: noise has {noise.Length} values, the sample {original.Length}.", nameof(noise));
+        float sigma = sigmas[stepIndex];
+        var noisy = new float[original.Length];
+        for (int i = 0; i < noisy.Length; i++) noisy[i] = original[i] + noise[i] * sigma;
+        return noisy;
+    }
+
     protected override double[] ComputeTimesteps(int steps)
     {
         // np.float32 timesteps; linspace keeps its fractions.
