@@ -15,6 +15,7 @@ public static class Program
         root.Subcommands.Add(PtxCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(ForwardCommand.Create());
+        root.Subcommands.Add(ConceptsCommand.Create());
         return Run(root, args);
     }
 

@@ -18,9 +18,15 @@ public sealed class OpDispatcher<TArgs>
     }
 
     /// <summary>The variant <see cref="Launch"/> would run for these arguments on this device.</summary>
-    public KernelVariant<TArgs> Select(Device device, TArgs args)
+    public KernelVariant<TArgs> Select(Device device, TArgs args) => Select(device, args, KernelPolicy.MaxTier(device));
+
+    /// <summary>
+    /// The variant for these arguments when the device may run up to <paramref name="maxTier"/>; tests pass
+    /// <see cref="KernelTier.CudaTuned"/> to exercise a tuned variant's selection on the CPU accelerator.
+    /// </summary>
+    public KernelVariant<TArgs> Select(Device device, TArgs args, KernelTier maxTier)
     {
-        if (KernelPolicy.MaxTier(device) == KernelTier.CudaTuned)
+        if (maxTier == KernelTier.CudaTuned)
             foreach (var variant in tuned)
                 if (variant.Supports(device, args)) return variant;
         return portable;

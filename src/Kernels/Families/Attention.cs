@@ -21,14 +21,30 @@ namespace IlgpuDiffusion.Kernels;
 /// ds_ij = p_ij (dP_ij − D_i), dP_ij = dO_i·v_j. Then one thread per (n, h, j) key row loops over the queries
 /// for dV_j = Σ_i p_ij dO_i and dK_j = scale · Σ_i ds_ij q_i.
 /// </para>
+/// <para>
+/// On CUDA, for fp32 with Dv = D ∈ {40, 80, 160} (SD's head dims), the dispatchers pick the tuned flash-attention
+/// kernels instead (<see cref="FlashAttention"/>, docs/FLASH_ATTENTION.md): same results, tiled in shared memory.
+/// </para>
 /// </summary>
 public static class Attention
 {
-    private static readonly OpDispatcher<AttentionForwardArgs> forward = new(
-        new KernelVariant<AttentionForwardArgs>("attention-forward-portable", KernelTier.Portable, (_, _) => true, LaunchForwardPortable));
+    /// <summary>Picks the kernels of <see cref="Forward"/>: flash attention on CUDA for SD's head dims, else portable.</summary>
+    internal static readonly OpDispatcher<AttentionForwardArgs> ForwardDispatcher = new(
+        new KernelVariant<AttentionForwardArgs>("attention-forward-portable", KernelTier.Portable, (_, _) => true, LaunchForwardPortable),
+        new KernelVariant<AttentionForwardArgs>("attention-forward-flash", KernelTier.CudaTuned,
+            (device, a) => FlashAttention.Supports(device, a.Q, a.Dims),
+            (device, a) => FlashAttention.Forward(device, a, FlashTiles.ForHeadDim(a.Dims.HeadDim)!.Forward)));
 
-    private static readonly OpDispatcher<AttentionBackwardArgs> backward = new(
-        new KernelVariant<AttentionBackwardArgs>("attention-backward-portable", KernelTier.Portable, (_, _) => true, LaunchBackwardPortable));
+    /// <summary>Picks the kernels of <see cref="Backward"/>: flash attention on CUDA for SD's head dims, else portable.</summary>
+    internal static readonly OpDispatcher<AttentionBackwardArgs> BackwardDispatcher = new(
+        new KernelVariant<AttentionBackwardArgs>("attention-backward-portable", KernelTier.Portable, (_, _) => true, LaunchBackwardPortable),
+        new KernelVariant<AttentionBackwardArgs>("attention-backward-flash", KernelTier.CudaTuned,
+            (device, a) => FlashAttention.Supports(device, a.Q, a.Dims),
+            (device, a) =>
+            {
+                var tiles = FlashTiles.ForHeadDim(a.Dims.HeadDim)!;
+                FlashAttention.Backward(device, a, tiles.BackwardQuery, tiles.BackwardKeyValue);
+            }));
 
     /// <summary>
     /// Writes the attention of <paramref name="q"/> over <paramref name="k"/>, <paramref name="v"/> with
@@ -40,7 +56,7 @@ public static class Attention
         float? scale = null, bool causal = false)
     {
         var dims = Validate(nameof(Forward), q, k, v, output, logSumExp, heads, scale, causal);
-        forward.Launch(q.Device, new AttentionForwardArgs(q, k, v, output, logSumExp, dims));
+        ForwardDispatcher.Launch(q.Device, new AttentionForwardArgs(q, k, v, output, logSumExp, dims));
     }
 
     /// <summary>
@@ -65,7 +81,7 @@ public static class Attention
             Require.SameDevice(op, name, grad, device);
             Require.SameShape(op, name, grad, like, likeName);
         }
-        backward.Launch(device, new AttentionBackwardArgs(q, k, v, output, logSumExp, outputGrad, qGrad, kGrad, vGrad, dims));
+        BackwardDispatcher.Launch(device, new AttentionBackwardArgs(q, k, v, output, logSumExp, outputGrad, qGrad, kGrad, vGrad, dims));
     }
 
     private static AttentionDims Validate(string op, Tensor q, Tensor k, Tensor v, Tensor output, Tensor logSumExp,

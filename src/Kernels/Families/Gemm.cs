@@ -14,8 +14,17 @@ public static class Gemm
 {
     private const string MatMulName = nameof(Gemm) + "." + nameof(MatMul);
 
-    private static readonly OpDispatcher<GemmArgs> dispatcher =
-        new(new KernelVariant<GemmArgs>("gemm-portable", KernelTier.Portable, (_, _) => true, LaunchPortable));
+    /// <summary>The portable kernel: what the CPU accelerator runs, and the reference the tuned variants are checked against.</summary>
+    internal static readonly KernelVariant<GemmArgs> Portable =
+        new("gemm-portable", KernelTier.Portable, (_, _) => true, LaunchPortable);
+
+    /// <summary>
+    /// On CUDA: tensor cores for F16 weights when enabled and self-checked (<see cref="KernelPolicy.TensorCores"/>),
+    /// else the tiled fp32 kernel; the portable kernel everywhere else.
+    /// </summary>
+    private static readonly OpDispatcher<GemmArgs> dispatcher = new(Portable,
+        GemmSelfCheck.Guard(TensorCoreGemm.Variant<TensorCoreGemm128>("gemm-tensor-core-128x128x32"), Portable).Variant,
+        TiledGemm.Variant<TiledGemm128>("gemm-tiled-128x128x8"));
 
     /// <summary>
     /// c = alpha · op(a) · op(b) + beta · c. Each operand is a matrix [rows, cols] or a batch [batch, rows, cols];
@@ -25,7 +34,12 @@ public static class Gemm
     /// <paramref name="beta"/> = 0, c is not read (it may hold anything); beta = 1 accumulates into c.
     /// </summary>
     /// <exception cref="ArgumentException">A dtype, rank or shape does not fit, or c shares storage with a or b.</exception>
-    public static void MatMul(Tensor a, Tensor b, Tensor c, bool transA = false, bool transB = false, float alpha = 1f, float beta = 0f)
+    public static void MatMul(Tensor a, Tensor b, Tensor c, bool transA = false, bool transB = false, float alpha = 1f, float beta = 0f) =>
+        Launch(a.Device, Arguments(a, b, c, transA, transB, alpha, beta));
+
+    /// <summary>Validates <see cref="MatMul"/>'s operands and returns the GEMM they describe.</summary>
+    /// <exception cref="ArgumentException">As for <see cref="MatMul"/>.</exception>
+    internal static GemmArgs Arguments(Tensor a, Tensor b, Tensor c, bool transA, bool transB, float alpha, float beta)
     {
         Require.DType(MatMulName, nameof(a), a, DType.F32);
         Require.DType(MatMulName, nameof(b), b, DType.F32, DType.F16);
@@ -48,11 +62,14 @@ public static class Gemm
         else Require.Shape(MatMulName, nameof(c), c, m, n);
         Require.Distinct(MatMulName, nameof(c), c, a, nameof(a));
         Require.Distinct(MatMulName, nameof(c), c, b, nameof(b));
-        Launch(a.Device, new GemmArgs(a, b, c, null, batch, m, n, k, transA, transB, aBatch == 1, bBatch == 1, alpha, beta));
+        return new GemmArgs(a, b, c, null, batch, m, n, k, transA, transB, aBatch == 1, bBatch == 1, alpha, beta);
     }
 
     /// <summary>Runs an already validated GEMM; <see cref="Linear"/> uses it to fuse its bias into the epilogue.</summary>
-    internal static void Launch(Device device, GemmArgs args) => dispatcher.Launch(device, args);
+    internal static void Launch(Device device, GemmArgs args) => Select(device, args).Launch(device, args);
+
+    /// <summary>The variant <see cref="Launch"/> runs for these arguments on this device.</summary>
+    internal static KernelVariant<GemmArgs> Select(Device device, GemmArgs args) => dispatcher.Select(device, args);
 
     private static (int Batch, int Rows, int Cols) Matrix(string name, Tensor t) => t.Shape.Rank switch
     {

@@ -7,7 +7,8 @@ namespace IlgpuDiffusion.Kernels;
 /// <summary>
 /// ILGPU imports the CUDA driver as <c>cuda</c>, which .NET resolves to <c>libcuda.so</c>; many hosts ship only
 /// <c>libcuda.so.1</c> (the development symlink comes with the toolkit). This resolver maps the name to the
-/// versioned library so a driver-only host works.
+/// versioned library so a driver-only host works. The engine's own driver imports (<see cref="CudaFunctionAttributes"/>)
+/// use the same name and resolver.
 /// </summary>
 internal static class CudaLibraryResolver
 {
@@ -16,6 +17,7 @@ internal static class CudaLibraryResolver
     public static void Register()
     {
         if (Interlocked.Exchange(ref registered, 1) == 1) return;
+        NativeLibrary.SetDllImportResolver(typeof(CudaLibraryResolver).Assembly, Resolve);
         try
         {
             NativeLibrary.SetDllImportResolver(typeof(Context).Assembly, Resolve);

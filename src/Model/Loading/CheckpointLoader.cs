@@ -29,6 +29,20 @@ public static class CheckpointLoader
         return SingleFileLoader.Open(source, path, device);
     }
 
+    /// <summary>
+    /// The safetensors files that hold a model's weights, as the loader would pick them, in a fixed order: the
+    /// <c>unet/</c>, <c>vae/</c> and <c>text_encoder/</c> weights of a diffusers folder, or the single file itself.
+    /// Nothing is read beyond the folder listing; a pickle file is refused.
+    /// </summary>
+    public static IReadOnlyList<string> WeightFiles(string modelPath)
+    {
+        var path = Path.GetFullPath(modelPath);
+        if (Directory.Exists(path)) return DiffusersFolderLoader.WeightFiles(path);
+        if (!File.Exists(path)) throw new CheckpointException(path, "no such file or folder");
+        if (PickleGuard.HasPickleExtension(path)) throw PickleGuard.Refusal(path);
+        return [path];
+    }
+
     /// <summary>Opens a safetensors file, refusing pickle files by extension or, when parsing fails, by their first bytes.</summary>
     internal static SafeTensorsReader OpenFile(string path)
     {

@@ -64,6 +64,14 @@ internal static class DiffusersFolderLoader
         CheckpointLoader.ConfigIn(configFolders, component, load)
         ?? throw new CheckpointException(Path.Combine(folder, component, StableDiffusionConfig.ConfigFileName), "the component's config.json is missing");
 
+    /// <summary>The weights files of <c>unet/</c>, <c>vae/</c> and <c>text_encoder/</c>, in that order.</summary>
+    public static string[] WeightFiles(string folder) =>
+    [
+        WeightsFile(Path.Combine(folder, StableDiffusionConfig.UNetFolder), DiffusersWeights),
+        WeightsFile(Path.Combine(folder, StableDiffusionConfig.VaeFolder), DiffusersWeights),
+        WeightsFile(Path.Combine(folder, StableDiffusionConfig.TextEncoderFolder), TransformersWeights),
+    ];
+
     /// <summary>The weights file of a component folder (see the class summary for the order of preference).</summary>
     private static string WeightsFile(string componentFolder, string weightsName)
     {

@@ -1,0 +1,19 @@
+using System.Globalization;
+
+namespace IlgpuDiffusion.CLora.Library;
+
+/// <summary>The trainer's checkpoints of one concept: <c>checkpoints/{concept}/step-NNNNNN.safetensors</c>.</summary>
+internal static class CheckpointFiles
+{
+    public const string Prefix = "step-", Extension = ".safetensors";
+
+    /// <summary>The checkpoint in <paramref name="folder"/> with the highest step, or null (also when the folder does not exist).</summary>
+    public static CheckpointFile? Latest(string folder) => !Directory.Exists(folder)
+        ? null
+        : Directory.EnumerateFiles(folder, $"{Prefix}*{Extension}")
+            .Select(path => int.TryParse(Path.GetFileName(path)[Prefix.Length..^Extension.Length], NumberStyles.None, CultureInfo.InvariantCulture, out int step)
+                ? new CheckpointFile(step, path)
+                : null)
+            .OfType<CheckpointFile>()
+            .MaxBy(c => c.Step);
+}

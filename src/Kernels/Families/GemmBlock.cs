@@ -1,0 +1,30 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace IlgpuDiffusion.Kernels;
+
+/// <summary>
+/// The launch geometry of a block-tiled GEMM kernel: each group of <see cref="Threads"/> threads computes a
+/// <see cref="Rows"/> × <see cref="Cols"/> block of C for one batch, staging operand tiles in
+/// <see cref="SharedWords"/> 32-bit words of dynamic shared memory; the grid is (⌈N / Cols⌉, ⌈M / Rows⌉, batch).
+/// </summary>
+internal readonly record struct GemmBlock(int Rows, int Cols, int Threads, int SharedWords)
+{
+    /// <summary>Dynamic shared memory per group, in bytes.</summary>
+    public int SharedBytes => SharedWords * sizeof(uint);
+
+    /// <summary>The launch configuration for <paramref name="args"/>, or null when its grid or group exceeds the accelerator's limits.</summary>
+    public KernelConfig? ConfigFor(Accelerator accelerator, GemmArgs args)
+    {
+        var grid = new Index3D(Blocks(args.N, Cols), Blocks(args.M, Rows), args.Batch);
+        var max = accelerator.MaxGridSize;
+        if (Threads > accelerator.MaxNumThreadsPerGroup || grid.X > max.X || grid.Y > max.Y || grid.Z > max.Z) return null;
+        return new KernelConfig(grid, new Index3D(Threads, 1, 1), new SharedMemoryConfig(SharedWords, sizeof(uint)));
+    }
+
+    /// <summary>The error of a launcher asked to run <paramref name="args"/> where <see cref="ConfigFor"/> said no.</summary>
+    public InvalidOperationException DoesNotFit(string kernel, Device device, GemmArgs args) =>
+        new($"{kernel}: {this} does not fit {device} for a [{args.Batch}, {args.M}, {args.N}] product.");
+
+    private static int Blocks(int extent, int block) => (extent + block - 1) / block;
+}

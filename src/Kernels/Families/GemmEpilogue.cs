@@ -1,0 +1,36 @@
+using ILGPU;
+
+namespace IlgpuDiffusion.Kernels;
+
+/// <summary>
+/// The last step of every tuned GEMM kernel, written once: element (row, col) of batch <c>batch</c> becomes
+/// alpha · sum (+ bias[col]) (+ beta · C), in the order <see cref="Gemm.GemmKernel{TB, TWiden}"/> uses, and C is not
+/// read when beta = 0. Elements outside [M, N] are skipped, so a block tile may overhang the matrix.
+/// </summary>
+internal readonly struct GemmEpilogue<TB, TWiden>
+    where TB : unmanaged
+    where TWiden : struct, IWiden<TB>
+{
+    private readonly ArrayView<TB> bias;
+    private readonly ArrayView<float> c;
+    private readonly GemmLayout p;
+    private readonly int batchOffset;
+
+    public GemmEpilogue(ArrayView<TB> bias, ArrayView<float> c, GemmLayout p, int batch)
+    {
+        this.bias = bias;
+        this.c = c;
+        this.p = p;
+        batchOffset = batch * p.M * p.N;
+    }
+
+    public void Write(int row, int col, float sum)
+    {
+        if (row >= p.M || col >= p.N) return;
+        int i = batchOffset + row * p.N + col;
+        float result = p.Alpha * sum;
+        if (p.HasBias != 0) result += default(TWiden).ToFloat(bias[col]);
+        if (p.Beta != 0f) result += p.Beta * c[i];
+        c[i] = result;
+    }
+}

@@ -1,0 +1,127 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Half = ILGPU.Half;
+
+namespace IlgpuDiffusion.Kernels;
+
+/// <summary>
+/// The tensor-core GEMM for F16 weights: fp16 operands, fp32 accumulation (<see cref="TensorCore"/>'s m16n8k16),
+/// with the semantics of <see cref="Gemm.MatMul"/> otherwise (any M, N, K, transposes, a shared operand across the
+/// batch, alpha, beta, <see cref="Linear"/>'s bias). Each group stages a Depth-deep slice of op(A), converted from
+/// the F32 activations to F16 (<see cref="TensorCore.ToHalf"/>: round to nearest even), and of op(B) in shared
+/// memory as packed fp16 pairs, zero outside the matrices; each warp then runs its m16n8 tiles over the slice 16 k
+/// at a time and the epilogue applies alpha, bias and beta in fp32. Rounding A to F16 is the only extra error (about
+/// 2⁻¹¹ relative per element), which is why this path is held to the fp16 bound (5e-3), never to the f32 parity
+/// bound, and runs only for F16 weights.
+/// </summary>
+/// <remarks>
+/// Inline PTX cannot run on the CPU accelerator, so until a GPU run has validated it the variant is off by default
+/// (<see cref="KernelPolicy.TensorCores"/>) and, when enabled, checks itself on first use on each device
+/// (<see cref="GemmSelfCheck"/>).
+/// </remarks>
+internal static class TensorCoreGemm
+{
+    /// <summary>Words of padding per shared-memory row, so that the 32 lanes' fragment loads hit 32 distinct banks.</summary>
+    private const int Padding = 4;
+
+    /// <summary>
+    /// The dispatcher's variant for <typeparamref name="TShape"/>: CUDA devices with 32-lane warps, tensor cores
+    /// enabled, F16 B, F32 output, a grid that fits.
+    /// </summary>
+    public static KernelVariant<GemmArgs> Variant<TShape>(string name) where TShape : struct, ITensorCoreShape =>
+        new(name, KernelTier.CudaTuned,
+            (device, args) => device.Kind == DeviceKind.Cuda && KernelPolicy.TensorCores
+                && args.B.DType == DType.F16 && args.C.DType == DType.F32 && Config<TShape>(device, args) is not null,
+            Launch<TShape>);
+
+    /// <summary>The block, group and shared memory of <typeparamref name="TShape"/> (warps of 32 lanes).</summary>
+    public static GemmBlock Block<TShape>() where TShape : struct, ITensorCoreShape
+    {
+        var shape = default(TShape);
+        int rows = shape.WarpRows * shape.TileRows * 16, cols = shape.WarpCols * shape.TileCols * 8;
+        return new GemmBlock(rows, cols, shape.WarpRows * shape.WarpCols * 32, (rows + cols) * (shape.Depth / 2 + Padding));
+    }
+
+    /// <summary>Runs a validated GEMM whose B is F16 with <typeparamref name="TShape"/> on any device with 32-lane warps.</summary>
+    /// <exception cref="InvalidOperationException">B is not F16, or the shape does not fit the device.</exception>
+    public static void Launch<TShape>(Device device, GemmArgs args) where TShape : struct, ITensorCoreShape
+    {
+        if (args.B.DType != DType.F16)
+            throw new InvalidOperationException($"{typeof(TShape).Name}: B is {args.B.DType}; tensor cores take F16 weights.");
+        var config = Config<TShape>(device, args) ?? throw Block<TShape>().DoesNotFit(typeof(TShape).Name, device, args);
+        Loaded<TShape>.Kernel.On(device.Accelerator)(device.Stream, config,
+            args.A.F32View, args.B.F16View, args.Bias?.F16View ?? ArrayView<Half>.Empty, args.C.F32View, GemmLayout.Of(args));
+    }
+
+    private static KernelConfig? Config<TShape>(Device device, GemmArgs args) where TShape : struct, ITensorCoreShape =>
+        device.Accelerator.WarpSize == 32 && default(TShape).Depth % 16 == 0
+            ? Block<TShape>().ConfigFor(device.Accelerator, args)
+            : null;
+
+    /// <summary>The entry point: <typeparamref name="TShape"/> names its warp tile and calls <see cref="Body"/>.</summary>
+    [Kernel(typeof(TensorCoreGemm128), ExplicitlyGrouped = true)]
+    internal static void TensorCoreKernel<TShape>(
+        ArrayView<float> a, ArrayView<Half> b, ArrayView<Half> bias, ArrayView<float> c, GemmLayout p)
+        where TShape : struct, ITensorCoreShape =>
+        default(TShape).Run(a, b, bias, c, p);
+
+    /// <summary>
+    /// One group's block. Warp w owns the warp tile at (w / WarpCols, w % WarpCols); shared memory holds the slices as
+    /// rows of packed pairs, A as [rows][Depth / 2 + pad] and B as [cols][Depth / 2 + pad] (B transposed, k contiguous,
+    /// which is the layout of its fragments).
+    /// </summary>
+    internal static void Body<TShape, TTile>(
+        ArrayView<float> a, ArrayView<Half> b, ArrayView<Half> bias, ArrayView<float> c, GemmLayout p)
+        where TShape : struct, ITensorCoreShape
+        where TTile : struct, IMmaTile<TTile>
+    {
+        var shape = default(TShape);
+        int pairs = shape.Depth / 2, stride = pairs + Padding;
+        int warpRows = shape.TileRows * 16, warpCols = shape.TileCols * 8;
+        int rows = shape.WarpRows * warpRows, cols = shape.WarpCols * warpCols;
+        var shared = SharedMemory.GetDynamic<uint>();
+        var aTile = shared.SubView(0, rows * stride);
+        var bTile = shared.SubView(rows * stride, cols * stride);
+
+        int thread = Group.IdxX, threads = Group.DimX;
+        int warp = Warp.WarpIdx, g = Warp.LaneIdx >> 2, t = Warp.LaneIdx & 3;
+        int warpRow = warp / shape.WarpCols * warpRows, warpCol = warp % shape.WarpCols * warpCols;
+        int row0 = Grid.IdxY * rows, col0 = Grid.IdxX * cols, batch = Grid.IdxZ;
+        int aBase = batch * p.ABatch, bBase = batch * p.BBatch;
+        TTile sums = default;
+        for (int k0 = 0; k0 < p.K; k0 += shape.Depth)
+        {
+            // Consecutive threads walk each operand's contiguous dimension, so the global loads coalesce for either transpose.
+            for (int e = thread; e < rows * pairs; e += threads)
+            {
+                int m = p.AK == 1 ? e / pairs : e % rows, pair = p.AK == 1 ? e % pairs : e / rows;
+                int gm = row0 + m, gk = k0 + 2 * pair, at = aBase + gm * p.ARow + gk * p.AK;
+                float low = gm < p.M && gk < p.K ? a[at] : 0f;
+                float high = gm < p.M && gk + 1 < p.K ? a[at + p.AK] : 0f;
+                aTile[m * stride + pair] = TensorCore.Pack(TensorCore.ToHalf(low), TensorCore.ToHalf(high));
+            }
+            for (int e = thread; e < cols * pairs; e += threads)
+            {
+                int n = p.BK == 1 ? e / pairs : e % cols, pair = p.BK == 1 ? e % pairs : e / cols;
+                int gn = col0 + n, gk = k0 + 2 * pair, at = bBase + gk * p.BK + gn * p.BCol;
+                var low = gn < p.N && gk < p.K ? b[at] : default;
+                var high = gn < p.N && gk + 1 < p.K ? b[at + p.BK] : default;
+                bTile[n * stride + pair] = TensorCore.Pack(low, high);
+            }
+            Group.Barrier();
+            for (int word = 0; word < pairs; word += 8)
+                sums.Mma(aTile, (warpRow + g) * stride + word + t, bTile, (warpCol + g) * stride + word + t, stride);
+            Group.Barrier();
+        }
+        sums.Store(new GemmEpilogue<Half, WidenF16>(bias, c, p, batch), row0 + warpRow + g, col0 + warpCol + 2 * t);
+    }
+
+    /// <summary>The kernel of one shape, loaded once per accelerator.</summary>
+    private static class Loaded<TShape> where TShape : struct, ITensorCoreShape
+    {
+        public static readonly GroupedKernel<
+            Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<Half>, ArrayView<Half>, ArrayView<float>, GemmLayout>> Kernel =
+            new(accelerator => accelerator.LoadKernel<ArrayView<float>, ArrayView<Half>, ArrayView<Half>, ArrayView<float>, GemmLayout>(
+                TensorCoreKernel<TShape>), Block<TShape>().SharedBytes);
+    }
+}
