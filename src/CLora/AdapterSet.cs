@@ -34,6 +34,14 @@ public sealed class AdapterSet : IDisposable
         layers.SelectMany(l => new[] { (l.Name + ".lora_down", l.Adapter.Down), (l.Name + ".lora_up", l.Adapter.Up) });
 
     /// <summary>
+    /// The factors as host arrays, by layer name: down [r, in] and up [out, r] with their shapes, the form
+    /// <see cref="Library.ConceptLibrary.AddTask"/> stores (waits for the device).
+    /// </summary>
+    public IReadOnlyDictionary<string, (float[] Down, int[] DownShape, float[] Up, int[] UpShape)> ReadFactors() =>
+        layers.ToDictionary(l => l.Name, l => (l.Adapter.Down.Value.ToFloatArray(), l.Adapter.Down.Shape.ToArray(),
+            l.Adapter.Up.Value.ToFloatArray(), l.Adapter.Up.Shape.ToArray()), StringComparer.Ordinal);
+
+    /// <summary>
     /// Attaches a fresh <see cref="LoraAdapter"/> to every linear layer of <paramref name="model"/> whose diffusers name
     /// matches <see cref="AdapterOptions.TargetPattern"/>. Each layer's down factor is drawn from the options' seed and
     /// a stream derived from the layer's name, so a layer's start does not depend on which other layers are adapted.

@@ -1,5 +1,6 @@
 using IlgpuDiffusion.Autograd;
 using IlgpuDiffusion.CLora;
+using IlgpuDiffusion.CLora.Library;
 using IlgpuDiffusion.Kernels;
 using IlgpuDiffusion.Tests.Support;
 using Xunit.Abstractions;
@@ -81,10 +82,12 @@ public sealed class AdapterSetTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Past_deltas_accumulate_every_tasks_up_times_down_and_square_into_the_masks()
+    public void Past_deltas_accumulate_every_tasks_up_times_down_as_the_concept_library_does()
     {
         using var model = new TinySd();
         using var past = new PastDeltas();
+        var folder = Directory.CreateTempSubdirectory("idf-clora-past-");
+        var library = ConceptLibrary.Create(folder.FullName, LibraryTestData.BaseModel, LibraryTestData.Settings());
         var expected = new Dictionary<string, double[]>();
         int seed = 420;
         for (int task = 0; task < 2; task++)
@@ -104,6 +107,7 @@ public sealed class AdapterSetTests(ITestOutputHelper output)
                 expected[name] = sum;
             }
             past.Accumulate(adapters);
+            library.AddTask(LibraryTestData.Record($"c{task}", 2), adapters.ReadFactors(), LibraryTestData.Values(new Random(task), 32));
             adapters.Fold();
         }
 
@@ -111,7 +115,14 @@ public sealed class AdapterSetTests(ITestOutputHelper output)
         double worst = expected.Max(e => Reference.RelativeError(past.Delta(e.Key)!.ToFloatArray(), e.Value));
         output.WriteLine($"P after two tasks vs float64: worst relative error {worst:E2}");
         Assert.True(worst <= 1e-6, $"P relative error {worst:E2}");
+        using var reloaded = PastDeltas.FromLibrary(ConceptLibrary.Open(folder.FullName), device);
         foreach (var name in past.Layers)
-            Assert.Equal(past.Delta(name)!.ToFloatArray().Select(p => p * p), past.Mask(name)!.ToFloatArray());
+        {
+            var p = past.Delta(name)!.ToFloatArray();
+            Assert.Equal(p.Select(v => v * v), past.Mask(name)!.ToFloatArray());
+            Assert.Equal(library.AccumulatedDelta(name), p); // the same bits a resumed run reads back
+            Assert.Equal(p, reloaded.Delta(name)!.ToFloatArray());
+        }
+        folder.Delete(recursive: true);
     }
 }
