@@ -125,4 +125,26 @@ public class ElementOpsTests(ITestOutputHelper output)
         using var idTensor = Tensor.FromHost(Devices.Portable, ids, 2, 3);
         check.Run("Embedding", v => Ops.Embedding(v[0], idTensor), h => HostOps.Gather(h[0], 4, ids), new GraphInput(81, [6, 4]));
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Embedding_with_extra_rows_trains_only_the_extra_rows(bool halfTable)
+    {
+        // Vocabulary 5 (frozen, never differentiated) + 2 extra rows: ids 5 and 6, repeated, beside ordinary ids.
+        int[] ids = [5, 0, 6, 5, 4, 2];
+        using var idTensor = Tensor.FromHost(Devices.Portable, ids, 3, 2);
+        check.Run($"Embedding with extra rows ({(halfTable ? "F16" : "F32")} table)", v => Ops.Embedding(v[0], v[1], idTensor),
+            h => HostOps.Gather([.. h[0], .. h[1]], 4, ids),
+            new GraphInput(82, [5, 4], Trains: false, Half: halfTable), new GraphInput(83, [2, 4]));
+    }
+
+    [Fact]
+    public void Embedding_with_extra_rows_refuses_a_trainable_table()
+    {
+        using var table = Var.Parameter(Tensor.FromHost(Devices.Portable, Reference.RandomNormal(8, 84), 2, 4));
+        using var extra = Var.Parameter(Tensor.FromHost(Devices.Portable, Reference.RandomNormal(4, 85), 1, 4));
+        using var ids = Tensor.FromHost(Devices.Portable, [2, 0], 2);
+        Assert.Equal("table", Assert.Throws<ArgumentException>(() => Ops.Embedding(table, extra, ids)).ParamName);
+    }
 }

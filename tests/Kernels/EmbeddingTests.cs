@@ -37,6 +37,29 @@ public class EmbeddingTests(ITestOutputHelper output)
         Assert.Equal(HostGather(Ids, [.. table.Select(v => (double)v)]).Select(v => (float)v), rows.ToFloatArray()); // f16 → f32 is exact
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Gather_reads_ids_past_the_table_from_the_extra_rows(bool halfTable)
+    {
+        // Ids 11 and 12 are the appended rows 0 and 1 (concept tokens); the table is read in place.
+        int[] ids = [11, 4, 12, 0, 11, 10];
+        var table = Reference.RandomNormal(V * C, 11).Select(v => halfTable ? (float)(System.Half)v : v).ToArray();
+        var extra = Reference.RandomNormal(2 * C, 12);
+        using var tTable = halfTable ? Tensor.FromHost(device, table.Select(v => (System.Half)v).ToArray(), V, C) : Tensor.FromHost(device, table, V, C);
+        using var tExtra = Tensor.FromHost(device, extra, 2, C);
+        using var tIds = Tensor.FromHost(device, ids, N, L);
+        using var rows = Embedding.Gather(tIds, tTable, tExtra);
+        Assert.Equal(new Shape(N, L, C), rows.Shape);
+        double[] extended = [.. table.Concat(extra).Select(v => (double)v)];
+        Assert.Equal(HostGather(ids, extended).Select(v => (float)v), rows.ToFloatArray()); // copies: exact
+
+        using var pastTheEnd = Tensor.FromHost(device, [13], 1);
+        using var narrow = Tensor.FromHost(device, Reference.RandomNormal(2 * (C - 1), 13), 2, C - 1);
+        Assert.Contains("ids[0] = 13", Assert.Throws<ArgumentException>(() => Embedding.Gather(pastTheEnd, tTable, tExtra)).Message);
+        Assert.Equal("extraRows", Assert.Throws<ArgumentException>(() => Embedding.Gather(tIds, tTable, narrow)).ParamName);
+    }
+
     [Fact]
     public void ScatterAdd_matches_finite_differences_of_the_gather_and_adds_into_the_gradient()
     {

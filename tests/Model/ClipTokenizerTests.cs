@@ -54,4 +54,33 @@ public class ClipTokenizerTests(ITestOutputHelper output)
         var e = Assert.Throws<FileNotFoundException>(() => ClipTokenizer.FromFolder(dir));
         Assert.Contains("vocab.json", e.Message);
     }
+
+    [Fact]
+    public void Added_tokens_take_the_ids_after_the_vocabulary_and_match_case_insensitively_anywhere()
+    {
+        var t = ClipTokenizer.FromFolder(Fixtures.Path("tokenizer")); // its own instance: adding tokens changes it
+        Assert.Equal(49408, t.AddToken("<My-Dog>"));
+        Assert.Equal(49409, t.AddToken("<my-dog-2>"));
+        Assert.Equal(49408, t.AddToken("<MY-DOG>")); // already added: the same id
+        Assert.Equal(49410, t.VocabularySize);
+        Assert.Equal(new Dictionary<string, int> { ["<my-dog>"] = 49408, ["<my-dog-2>"] = 49409 }, t.AddedTokens);
+
+        var dog = t.Tokenize("dog").Single();
+        // Matched before the word split, longest first, case-insensitively, even glued to other text.
+        Assert.Equal([320, 1125, 539, 49408, dog], t.Tokenize("a photo of <MY-dog> dog"));
+        Assert.Equal([49409, 537, 49408], t.Tokenize("<my-dog-2> and <my-dog>"));
+        Assert.Equal([dog, 49408, dog], t.Tokenize("dog<my-dog>dog"));
+        Assert.Equal([t.BosId, 49408, t.EosId], t.Encode("  <my-dog>  ")[..3]);
+        // Text without an added token tokenizes as before.
+        Assert.Equal(tokenizer.Value.Encode("a photo of a dog"), t.Encode("a photo of a dog"));
+    }
+
+    [Fact]
+    public void An_empty_spaced_or_special_added_token_is_refused()
+    {
+        var t = ClipTokenizer.FromFolder(Fixtures.Path("tokenizer"));
+        foreach (var text in new[] { "", "  ", "<my dog>", "<|endoftext|>" })
+            Assert.Equal("text", Assert.Throws<ArgumentException>(() => t.AddToken(text)).ParamName);
+        Assert.Empty(t.AddedTokens);
+    }
 }

@@ -8,11 +8,13 @@ namespace IlgpuDiffusion.Kernels;
 /// Token-embedding lookup and its gradient. The ids are copied to the host and range-checked before any launch
 /// (an out-of-range id would read outside the table); the backward groups positions by id on the host, so each
 /// (id, channel) is summed by one thread in position order: deterministic, and cheap for a 49408-row table.
+/// A lookup may extend the table with a few extra rows (the concept tokens appended after the vocabulary), read in
+/// place so the large table is never copied.
 /// </summary>
 public static class Embedding
 {
-    /// <summary>Validated operands of a gather.</summary>
-    internal readonly record struct GatherArgs(Tensor Ids, Tensor Table, Tensor Output);
+    /// <summary>Validated operands of a gather: ids below the table's row count read it, the others read ExtraRows.</summary>
+    internal readonly record struct GatherArgs(Tensor Ids, Tensor Table, Tensor? ExtraRows, Tensor Output);
 
     /// <summary>Validated operands of a scatter-add: gradRows[Targets[g], :] += Σ over Positions of group g.</summary>
     internal readonly record struct ScatterArgs(Tensor GradOutput, EmbeddingGroups Groups, Tensor GradRows);
@@ -25,10 +27,11 @@ public static class Embedding
 
     /// <summary>
     /// Rows of <paramref name="table"/> [V, C] (F32, or F16 widened exactly) picked by <paramref name="ids"/> (I32,
-    /// any shape, e.g. [N, L]), as a new F32 tensor of shape [..ids, C]. Waits for the ids to reach the host.
+    /// any shape, e.g. [N, L]), as a new F32 tensor of shape [..ids, C]. With <paramref name="extraRows"/> [k, C]
+    /// (F32) the vocabulary is extended: id V + r picks extraRows[r]. Waits for the ids to reach the host.
     /// </summary>
-    /// <exception cref="ArgumentException">A dtype or device does not match, or an id is outside [0, V).</exception>
-    public static Tensor Gather(Tensor ids, Tensor table)
+    /// <exception cref="ArgumentException">A dtype, shape or device does not match, or an id is outside [0, V + k).</exception>
+    public static Tensor Gather(Tensor ids, Tensor table, Tensor? extraRows = null)
     {
         const string op = nameof(Embedding) + "." + nameof(Gather);
         ArgumentNullException.ThrowIfNull(ids);
@@ -38,9 +41,19 @@ public static class Embedding
             throw new ArgumentException($"{op}: table is {table.DType} {table.Shape}, expected F32 or F16.", nameof(table));
         Require.Rank(op, nameof(table), table, 2);
         Require.SameDevice(op, nameof(table), table, ids.Device);
-        RequireIdsInRange(op, ids.ToIntArray(), table.Shape[0]);
+        int extra = 0;
+        if (extraRows is not null)
+        {
+            Require.DType(op, nameof(extraRows), extraRows, DType.F32);
+            Require.Rank(op, nameof(extraRows), extraRows, 2);
+            Require.SameDevice(op, nameof(extraRows), extraRows, ids.Device);
+            if (extraRows.Shape[1] != table.Shape[1])
+                throw new ArgumentException($"{op}: extraRows {extraRows.Shape} must have the table's {table.Shape[1]} channels.", nameof(extraRows));
+            extra = extraRows.Shape[0];
+        }
+        RequireIdsInRange(op, ids.ToIntArray(), table.Shape[0] + extra);
         var output = Tensor.Empty(ids.Device, DType.F32, [.. ids.Shape.ToArray(), table.Shape[1]]);
-        gatherDispatcher.Launch(ids.Device, new GatherArgs(ids, table, output));
+        gatherDispatcher.Launch(ids.Device, new GatherArgs(ids, table, extraRows, output));
         return output;
     }
 
@@ -109,7 +122,8 @@ public static class Embedding
         device.Accelerator.LaunchAutoGrouped(
             GatherKernel, device.Stream, new Index1D(a.Output.Count), a.Ids.I32View,
             half ? ArrayView<float>.Empty : a.Table.F32View, half ? a.Table.F16View : ArrayView<Half>.Empty,
-            half ? 1 : 0, a.Table.Shape[1], a.Output.F32View);
+            half ? 1 : 0, a.Table.Shape[0], a.Table.Shape[1], a.ExtraRows is null ? ArrayView<float>.Empty : a.ExtraRows.F32View,
+            a.Output.F32View);
     }
 
     private static void LaunchScatterPortable(Device device, ScatterArgs a)
@@ -125,16 +139,18 @@ public static class Embedding
     }
 
     /// <summary>
-    /// One thread per output element (position p, channel c): the table's row ids[p], read from the F32 table, or
-    /// from the F16 one when <paramref name="isHalf"/> is 1 (the other view is empty).
+    /// One thread per output element (position p, channel c): row ids[p] of the table, read from the F32 table, or
+    /// from the F16 one when <paramref name="isHalf"/> is 1 (the other view is empty); an id ≥
+    /// <paramref name="vocabulary"/> reads row id − vocabulary of <paramref name="extraRows"/> instead.
     /// </summary>
     [Kernel]
     internal static void GatherKernel(
-        Index1D i, ArrayView<int> ids, ArrayView<float> tableF32, ArrayView<Half> tableF16, int isHalf, int channels,
-        ArrayView<float> output)
+        Index1D i, ArrayView<int> ids, ArrayView<float> tableF32, ArrayView<Half> tableF16, int isHalf, int vocabulary,
+        int channels, ArrayView<float> extraRows, ArrayView<float> output)
     {
-        int at = ids[i / channels] * channels + i % channels;
-        output[i] = isHalf == 1 ? (float)tableF16[at] : tableF32[at];
+        int id = ids[i / channels], c = i % channels;
+        if (id >= vocabulary) output[i] = extraRows[(id - vocabulary) * channels + c];
+        else output[i] = isHalf == 1 ? (float)tableF16[id * channels + c] : tableF32[id * channels + c];
     }
 
     /// <summary>

@@ -7,6 +7,8 @@ namespace IlgpuDiffusion.Model.Text;
 /// The CLIP byte-level BPE tokenizer of Stable Diffusion 1.x, matching transformers' CLIPTokenizer: text cleanup
 /// (<see cref="ClipTextCleaner"/>), CLIP's word regex, byte-level BPE with the "&lt;/w&gt;" end-of-word suffix, then
 /// <c>[bos] + tokens + [eos]</c> truncated to 77 ids (the last one stays eos) and padded with the eos id.
+/// Tokens added with <see cref="AddToken"/> (concept tokens such as <c>&lt;my-dog&gt;</c>) take the ids after the
+/// vocabulary and are matched before the word split, like transformers' <c>add_tokens</c>.
 /// </summary>
 public sealed partial class ClipTokenizer
 {
@@ -16,6 +18,8 @@ public sealed partial class ClipTokenizer
     private const string StartOfText = "<|startoftext|>";
     private const string EndOfText = "<|endoftext|>";
     private readonly BpeTokenizer bpe;
+    private readonly Dictionary<string, int> added = new(StringComparer.Ordinal);
+    private Regex? addedPattern;
 
     private ClipTokenizer(BpeTokenizer bpe, int bosId, int eosId)
     {
@@ -30,8 +34,34 @@ public sealed partial class ClipTokenizer
     /// <summary>Id of &lt;|endoftext|&gt;, which SD 1.x also pads with.</summary>
     public int EosId { get; }
 
-    /// <summary>Number of entries in the vocabulary.</summary>
-    public int VocabularySize => bpe.Vocabulary.Count;
+    /// <summary>Number of ids: the vocabulary's entries plus the added tokens.</summary>
+    public int VocabularySize => bpe.Vocabulary.Count + added.Count;
+
+    /// <summary>The added tokens (their cleaned, lower-case text) and their ids.</summary>
+    public IReadOnlyDictionary<string, int> AddedTokens => added;
+
+    /// <summary>
+    /// Registers <paramref name="text"/> (e.g. <c>&lt;my-dog&gt;</c>) as a single token with the next id after the
+    /// vocabulary and the tokens added before it (49408, 49409, … for CLIP), and returns that id, or the existing id
+    /// when it was added already. Prompts are matched after cleanup, so case-insensitively (CLIP lower-cases): every
+    /// occurrence becomes the token, even inside a word, and the text around it is tokenized as usual.
+    /// </summary>
+    /// <exception cref="ArgumentException">The text is empty or holds whitespace after cleanup, or is a special token.</exception>
+    public int AddToken(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var token = ClipTextCleaner.Clean(text);
+        if (token.Length == 0 || token.Any(char.IsWhiteSpace))
+            throw new ArgumentException($"tokenizer: added token '{text}' must be non-empty and hold no whitespace.", nameof(text));
+        if (token is StartOfText or EndOfText)
+            throw new ArgumentException($"tokenizer: '{text}' is a special token.", nameof(text));
+        if (added.TryGetValue(token, out int existing)) return existing;
+        int id = VocabularySize;
+        added.Add(token, id);
+        // Longest first, so a token that extends another wins (as transformers' trie does).
+        addedPattern = new Regex(string.Join('|', added.Keys.OrderByDescending(k => k.Length).Select(Regex.Escape)), RegexOptions.CultureInvariant);
+        return id;
+    }
 
     /// <summary>
     /// Loads <c>vocab.json</c> and <c>merges.txt</c> from <paramref name="folder"/> (a model's <c>tokenizer/</c>).
@@ -65,12 +95,25 @@ public sealed partial class ClipTokenizer
         return new ClipTokenizer(BpeTokenizer.Create(options), specials[StartOfText], specials[EndOfText]);
     }
 
-    /// <summary>The BPE ids of <paramref name="prompt"/> after cleanup, without bos/eos and without truncation.</summary>
+    /// <summary>The ids of <paramref name="prompt"/> after cleanup (BPE and added tokens), without bos/eos and without truncation.</summary>
     public IReadOnlyList<int> Tokenize(string prompt)
     {
         var cleaned = ClipTextCleaner.Clean(prompt);
-        return cleaned.Length == 0 ? [] : bpe.EncodeToIds(cleaned, considerPreTokenization: true, considerNormalization: false);
+        if (addedPattern is null) return Bpe(cleaned);
+        var ids = new List<int>();
+        int at = 0;
+        foreach (Match m in addedPattern.Matches(cleaned))
+        {
+            ids.AddRange(Bpe(cleaned[at..m.Index]));
+            ids.Add(added[m.Value]);
+            at = m.Index + m.Length;
+        }
+        ids.AddRange(Bpe(cleaned[at..]));
+        return ids;
     }
+
+    private IReadOnlyList<int> Bpe(string cleaned) =>
+        cleaned.Length == 0 ? [] : bpe.EncodeToIds(cleaned, considerPreTokenization: true, considerNormalization: false);
 
     /// <summary>The 77 input ids of <paramref name="prompt"/>: bos, tokens, eos, truncated and padded with eos.</summary>
     public int[] Encode(string prompt) => Frame(Tokenize(prompt));

@@ -25,6 +25,7 @@ public sealed class ClipTextEncoder : Module
 
     private readonly Var tokenEmbedding, positionEmbedding;
     private readonly LayerNormLayer finalLayerNorm;
+    private Var? extraTokenRows;
 
     /// <summary>Takes the encoder's weights from <paramref name="weights"/>; the caller then calls <see cref="WeightSet.Complete"/>.</summary>
     public ClipTextEncoder(ClipTextConfig config, WeightSet weights)
@@ -48,6 +49,26 @@ public sealed class ClipTextEncoder : Module
     /// <summary>The encoder layers, first to last.</summary>
     public IReadOnlyList<ClipEncoderLayer> Layers { get; }
 
+    /// <summary>The vocabulary's token table [V, hidden] (frozen; F32, or F16 with f16 weights).</summary>
+    public Var TokenEmbedding => tokenEmbedding;
+
+    /// <summary>
+    /// Token rows appended after the vocabulary (concept tokens), F32 [k, hidden], or null: id
+    /// <see cref="ClipTextConfig.VocabSize"/> + r embeds as row r. The vocabulary's own table stays frozen and is never
+    /// copied; gradients reach these rows only. The encoder does not own them (their manager disposes them).
+    /// </summary>
+    /// <exception cref="ArgumentException">Set to a Var that is not F32 [k, hidden].</exception>
+    public Var? ExtraTokenRows
+    {
+        get => extraTokenRows;
+        set
+        {
+            if (value is not null && (value.Value.DType != DType.F32 || value.Shape.Rank != 2 || value.Shape[1] != Config.HiddenSize))
+                throw new ArgumentException($"extra token rows are {value}; expected F32 [rows, {Config.HiddenSize}].", nameof(value));
+            extraTokenRows = value;
+        }
+    }
+
     /// <summary>
     /// Encodes token ids [N, L] (I32, L ≤ <see cref="ClipTextConfig.MaxPositionEmbeddings"/>). With
     /// <paramref name="clipSkip"/> = 1 the result is transformers' output. Clip skip follows AUTOMATIC1111:
@@ -55,7 +76,8 @@ public sealed class ClipTextEncoder : Module
     /// k−1 layers before the last, and still applies the final layer norm (2 is the usual "clip skip 2").
     /// <see cref="ClipTextOutput.PoolerOutput"/> is that output's row at each sequence's end token, found as
     /// transformers 4.30 does: the first position of the row's largest id (<c>input_ids.argmax(-1)</c>; the end
-    /// token 49407 is the largest id of the CLIP vocabulary).
+    /// token 49407 is the largest id of the CLIP vocabulary; a prompt holding an appended concept token therefore
+    /// pools at that token, exactly as transformers 4.30 does; SD conditions on the last hidden state only).
     /// </summary>
     public ClipTextOutput Encode(Tensor inputIds, int clipSkip = 1)
     {
@@ -86,13 +108,13 @@ public sealed class ClipTextEncoder : Module
         }
     }
 
-    /// <summary>token_embedding(ids) + position_embedding(0 … L−1) → [N, L, C].</summary>
+    /// <summary>token_embedding(ids) (extended by <see cref="ExtraTokenRows"/>) + position_embedding(0 … L−1) → [N, L, C].</summary>
     private Var Embed(Tensor inputIds, int batch, int length)
     {
         var positions = new int[batch * length];
         for (int i = 0; i < positions.Length; i++) positions[i] = i % length;
         using var positionIds = Tensor.FromHost(inputIds.Device, positions, batch, length);
-        using var tokens = Ops.Embedding(tokenEmbedding, inputIds);
+        using var tokens = extraTokenRows is null ? Ops.Embedding(tokenEmbedding, inputIds) : Ops.Embedding(tokenEmbedding, extraTokenRows, inputIds);
         using var placed = Ops.Embedding(positionEmbedding, positionIds);
         return Ops.Add(tokens, placed);
     }
