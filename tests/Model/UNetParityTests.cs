@@ -110,7 +110,9 @@ public class UNetParityTests(ITestOutputHelper output)
             return prediction.Value.ToFloatArray();
         }
 
+        long liveBefore = device.Memory.LiveBytes;
         var first = Run(intSteps);
+        Assert.Equal(liveBefore, device.Memory.LiveBytes); // inference released every activation and skip connection
         // Integral F32 timesteps embed to the I32 bits, so the second run must repeat the first exactly.
         var second = Run(floatSteps);
         output.WriteLine($"6×10 latents: output range [{first.Min():F3}, {first.Max():F3}]");

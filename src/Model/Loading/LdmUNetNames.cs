@@ -9,8 +9,9 @@ namespace IlgpuDiffusion.Model.Loading;
 /// resnet, <c>.1</c> attention) and its downsampler is k = (L+1)·(i+1) (<c>.0.op</c>); the up path
 /// <c>output_blocks.k</c> has L + 1 layers per level, k = (L+1)·i + j, with the upsampler after the last layer's
 /// resnet (and attention). Resnet sub-modules are renamed; attention modules have the same inner names in both.
+/// <see cref="ToLdm"/> maps the other way, for files that name UNet modules the LDM way (older kohya LoRAs).
 /// </summary>
-internal static class LdmUNetNames
+public static class LdmUNetNames
 {
     private static readonly IReadOnlyDictionary<string, string> Resnet = new Dictionary<string, string>
     {
@@ -22,7 +23,23 @@ internal static class LdmUNetNames
         ["skip_connection"] = "conv_shortcut",
     };
 
-    public static ModuleRenamer Create(UNetConfig config)
+    /// <summary>
+    /// The LDM name (without <c>model.diffusion_model.</c>) of each diffusers UNet tensor name in
+    /// <paramref name="diffusersNames"/> that has one, e.g. <c>down_blocks.0.attentions.0.proj_in.weight</c> →
+    /// <c>input_blocks.1.1.proj_in.weight</c>. Give tensor names (with <c>.weight</c> or <c>.bias</c>): resnet
+    /// sub-modules are renamed by the part before the parameter name.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> ToLdm(UNetConfig config, IEnumerable<string> diffusersNames)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var names = Create(config).Inverse();
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in diffusersNames)
+            if (names.Map(name) is { } ldm) result[name] = ldm;
+        return result;
+    }
+
+    internal static ModuleRenamer Create(UNetConfig config)
     {
         int levels = config.Levels, layers = config.LayersPerBlock, stride = layers + 1;
         var names = new ModuleRenamer()

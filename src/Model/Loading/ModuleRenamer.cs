@@ -17,6 +17,14 @@ internal sealed class ModuleRenamer
         return this;
     }
 
+    /// <summary>
+    /// The renamer that maps back: each rule's target to its source, with the sub-module renames reversed. Throws
+    /// <see cref="ArgumentException"/> when two rules (or two sub-module renames) share a target, so the mapping has
+    /// no inverse.
+    /// </summary>
+    public ModuleRenamer Inverse() => rules.Aggregate(new ModuleRenamer(), (inverse, rule) =>
+        inverse.Add(rule.Value.Target, rule.Key, rule.Value.Inner?.ToDictionary(p => p.Value, p => p.Key, StringComparer.Ordinal)));
+
     /// <summary>The renamed tensor name, or null when no rule covers <paramref name="name"/>.</summary>
     public string? Map(string name)
     {

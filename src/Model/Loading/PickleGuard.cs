@@ -5,7 +5,7 @@ namespace IlgpuDiffusion.Model.Loading;
 /// whose bytes start like a pickle stream or a <c>torch.save</c> zip) and refuses them with a message that explains
 /// how to convert them to safetensors.
 /// </summary>
-internal static class PickleGuard
+public static class PickleGuard
 {
     private static readonly string[] PickleExtensions = [".ckpt", ".pt", ".pth", ".bin", ".pkl"];
 
