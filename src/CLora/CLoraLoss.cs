@@ -17,7 +17,8 @@ public static class CLoraLoss
     /// </summary>
     /// <param name="unet">The UNet, with <paramref name="adapters"/> attached.</param>
     /// <param name="textEncoder">The text encoder (its extra token rows hold the concept tokens).</param>
-    /// <param name="adapters">This task's adapters.</param>
+    /// <param name="adapters">This task's adapters, or null when the method trains none (kv-finetune, token-only): the
+    /// regulariser is then a constant 0.</param>
     /// <param name="past">The past deltas (no entries on task 1: the regulariser is then 0 and costs nothing).</param>
     /// <param name="schedule">The training noise schedule.</param>
     /// <param name="batch">The step's data.</param>
@@ -25,7 +26,7 @@ public static class CLoraLoss
     /// <param name="minSnrGamma">γ of min-SNR weighting of the MSE, or null for the plain mean.</param>
     /// <exception cref="ArgumentException">λ is negative or not finite, or the batch does not fit the models.</exception>
     public static CLoraLossTerms Compute(
-        UNet2DCondition unet, ClipTextEncoder textEncoder, AdapterSet adapters, PastDeltas past, NoiseSchedule schedule,
+        UNet2DCondition unet, ClipTextEncoder textEncoder, AdapterSet? adapters, PastDeltas past, NoiseSchedule schedule,
         CLoraBatch batch, float lambda, float? minSnrGamma = null)
     {
         ArgumentNullException.ThrowIfNull(unet);
@@ -44,7 +45,9 @@ public static class CLoraLoss
         Var? regularizer = null;
         try
         {
-            regularizer = CLoraOps.Regularizer(adapters, past, 1f);
+            regularizer = adapters is null
+                ? Var.Constant(Tensor.Zeros(batch.Noise.Device, DType.F32, 1), "clora.regularizer")
+                : CLoraOps.Regularizer(adapters, past, 1f);
             using var weighted = Ops.Scale(regularizer, lambda);
             return new CLoraLossTerms(Ops.Add(mse, weighted), mse, regularizer, lambda);
         }
