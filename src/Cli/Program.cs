@@ -17,6 +17,7 @@ public static class Program
         root.Subcommands.Add(ForwardCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(ConceptsCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
         return Run(root, args);
     }
 
