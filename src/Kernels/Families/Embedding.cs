@@ -118,12 +118,15 @@ public static class Embedding
 
     private static void LaunchGatherPortable(Device device, GatherArgs a)
     {
-        bool half = a.Table.DType == DType.F16;
-        device.Accelerator.LaunchAutoGrouped(
-            GatherKernel, device.Stream, new Index1D(a.Output.Count), a.Ids.I32View,
-            half ? ArrayView<float>.Empty : a.Table.F32View, half ? a.Table.F16View : ArrayView<Half>.Empty,
-            half ? 1 : 0, a.Table.Shape[0], a.Table.Shape[1], a.ExtraRows is null ? ArrayView<float>.Empty : a.ExtraRows.F32View,
-            a.Output.F32View);
+        var extent = new Index1D(a.Output.Count);
+        var extra = a.ExtraRows is null ? ArrayView<float>.Empty : a.ExtraRows.F32View;
+        int vocabulary = a.Table.Shape[0], channels = a.Table.Shape[1];
+        if (a.Table.DType == DType.F16)
+            device.Accelerator.LaunchAutoGrouped(GatherKernel<Half, WidenF16>, device.Stream, extent, a.Ids.I32View,
+                a.Table.F16View, vocabulary, channels, extra, a.Output.F32View);
+        else
+            device.Accelerator.LaunchAutoGrouped(GatherKernel<float, WidenF32>, device.Stream, extent, a.Ids.I32View,
+                a.Table.F32View, vocabulary, channels, extra, a.Output.F32View);
     }
 
     private static void LaunchScatterPortable(Device device, ScatterArgs a)
@@ -139,18 +142,21 @@ public static class Embedding
     }
 
     /// <summary>
-    /// One thread per output element (position p, channel c): row ids[p] of the table, read from the F32 table, or
-    /// from the F16 one when <paramref name="isHalf"/> is 1 (the other view is empty); an id ≥
-    /// <paramref name="vocabulary"/> reads row id − vocabulary of <paramref name="extraRows"/> instead.
+    /// One thread per output element (position p, channel c): row ids[p] of the F32 or F16 table (widened by
+    /// <typeparamref name="TWiden"/>); an id ≥ <paramref name="vocabulary"/> reads row id − vocabulary of
+    /// <paramref name="extraRows"/> instead.
     /// </summary>
-    [Kernel]
-    internal static void GatherKernel(
-        Index1D i, ArrayView<int> ids, ArrayView<float> tableF32, ArrayView<Half> tableF16, int isHalf, int vocabulary,
-        int channels, ArrayView<float> extraRows, ArrayView<float> output)
+    [Kernel(typeof(float), typeof(WidenF32)), Kernel(typeof(Half), typeof(WidenF16))]
+    internal static void GatherKernel<T, TWiden>(
+        Index1D i, ArrayView<int> ids, ArrayView<T> table, int vocabulary, int channels, ArrayView<float> extraRows,
+        ArrayView<float> output)
+        where T : unmanaged
+        where TWiden : struct, IWiden<T>
     {
         int id = ids[i / channels], c = i % channels;
-        if (id >= vocabulary) output[i] = extraRows[(id - vocabulary) * channels + c];
-        else output[i] = isHalf == 1 ? (float)tableF16[id * channels + c] : tableF32[id * channels + c];
+        output[i] = id >= vocabulary
+            ? extraRows[(id - vocabulary) * channels + c]
+            : default(TWiden).ToFloat(table[id * channels + c]);
     }
 
     /// <summary>
