@@ -38,6 +38,16 @@ public sealed class ExtractorLoadingTests : IDisposable
     }
 
     [Fact]
+    public void A_clip_config_saved_as_a_diff_from_the_defaults_takes_the_defaults()
+    {
+        var config = ClipModelConfig.Load(Write("config.json", """{"text_config": {"num_hidden_layers": 6}, "vision_config": {"patch_size": 16}}"""));
+        Assert.Equal((512, 49408, 512, 6, 8, 2048, 77), (config.ProjectionDim, config.Text.VocabSize, config.Text.HiddenSize,
+            config.Text.NumHiddenLayers, config.Text.NumAttentionHeads, config.Text.IntermediateSize, config.Text.MaxPositionEmbeddings));
+        Assert.Equal((768, 12, 12, 3072, 197, "quick_gelu"), (config.Vision.HiddenSize, config.Vision.NumHiddenLayers,
+            config.Vision.NumAttentionHeads, config.Vision.IntermediateSize, config.Vision.Tokens, config.Vision.HiddenAct));
+    }
+
+    [Fact]
     public void Reads_the_configs_of_facebook_dino_vits16()
     {
         var config = VisionConfig.Vit(ConfigJson.Load(Write("config.json", """
@@ -72,7 +82,7 @@ public sealed class ExtractorLoadingTests : IDisposable
         Assert.Contains("vocab.json", e.Message);
 
         var configPath = Path.Combine(folder, "config.json");
-        File.WriteAllText(configPath, """{"projection_dim": 16, "text_config": {"vocab_size": 49408}}""");
+        File.WriteAllText(configPath, """{"projection_dim": 16, "text_config": {"hidden_size": "wide"}, "vision_config": {}}""");
         var bad = Assert.Throws<ConfigException>(() => ClipModel.Load(folder, Devices.Portable));
         Assert.Contains(configPath, bad.Message);
         Assert.Contains("text_config.hidden_size", bad.Message);
