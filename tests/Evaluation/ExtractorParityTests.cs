@@ -1,4 +1,5 @@
 using IlgpuDiffusion.Evaluation.Extractors;
+using IlgpuDiffusion.Evaluation.Preprocessing;
 using IlgpuDiffusion.Kernels;
 using IlgpuDiffusion.Model.SafeTensors;
 using IlgpuDiffusion.Tests.Support;
@@ -76,6 +77,14 @@ public sealed class ExtractorParityTests(EvalModels models, ITestOutputHelper ou
         var dino = models.Dino;
         CheckRows("clip.image_embeds (raw images)", clip.EmbedImages(images), preprocess.ReadF32("clip.image_embeds"));
         CheckRows("dino.cls (raw images)", dino.EmbedImages(images), preprocess.ReadF32("dino.cls"));
+    }
+
+    [Fact]
+    public void Dino_with_the_torchvision_transform_matches_the_dinotv_reference()
+    {
+        using var preprocess = EvalFixtures.Preprocess();
+        using var dino = DinoModel.Load(EvalFixtures.Dino, Devices.Portable, TorchvisionCenterCrop.DinoEvaluation(32));
+        CheckRows("dinotv.cls (raw images)", dino.EmbedImages(EvalFixtures.RawImages(preprocess)), preprocess.ReadF32("dinotv.cls"));
     }
 
     private float[] Check(string name, Tensor actual, int[] shape)
