@@ -20,9 +20,7 @@ internal interface IMmaCells<TSelf> where TSelf : struct, IMmaCells<TSelf>
     void Mma(uint a0, uint a1, uint a2, uint a3, ArrayView<uint> b, int offset, int stride);
 
     /// <summary>Hands this lane's elements to the epilogue; (row, col) is its c0 in tile 0, and tile j is 8·j columns right.</summary>
-    void Store<TB, TWiden>(in GemmEpilogue<TB, TWiden> epilogue, int row, int col)
-        where TB : unmanaged
-        where TWiden : struct, IWiden<TB>;
+    void Store<TEpilogue>(in TEpilogue epilogue, int row, int col) where TEpilogue : struct, IGemmEpilogue;
 }
 
 /// <summary>One m16n8 accumulator tile: c0 … c3 of <see cref="TensorCore"/>.</summary>
@@ -35,9 +33,7 @@ internal struct MmaCell : IMmaCells<MmaCell>
     public void Mma(uint a0, uint a1, uint a2, uint a3, ArrayView<uint> b, int offset, int stride) =>
         TensorCore.MmaM16N8K16(a0, a1, a2, a3, b[offset], b[offset + 4], ref C0, ref C1, ref C2, ref C3);
 
-    public readonly void Store<TB, TWiden>(in GemmEpilogue<TB, TWiden> epilogue, int row, int col)
-        where TB : unmanaged
-        where TWiden : struct, IWiden<TB>
+    public readonly void Store<TEpilogue>(in TEpilogue epilogue, int row, int col) where TEpilogue : struct, IGemmEpilogue
     {
         epilogue.Write(row, col, C0);
         epilogue.Write(row, col + 1, C1);
@@ -59,9 +55,7 @@ internal struct MmaCells2<T> : IMmaCells<MmaCells2<T>> where T : struct, IMmaCel
         Hi.Mma(a0, a1, a2, a3, b, offset + default(T).Count * 8 * stride, stride);
     }
 
-    public readonly void Store<TB, TWiden>(in GemmEpilogue<TB, TWiden> epilogue, int row, int col)
-        where TB : unmanaged
-        where TWiden : struct, IWiden<TB>
+    public readonly void Store<TEpilogue>(in TEpilogue epilogue, int row, int col) where TEpilogue : struct, IGemmEpilogue
     {
         Lo.Store(epilogue, row, col);
         Hi.Store(epilogue, row, col + default(T).Count * 8);
@@ -83,9 +77,7 @@ internal interface IMmaTile<TSelf> where TSelf : struct, IMmaTile<TSelf>
     void Mma(ArrayView<uint> a, int aOffset, ArrayView<uint> b, int bOffset, int stride);
 
     /// <summary>Hands this lane's elements to the epilogue; (row, col) is its c0 in tile (0, 0).</summary>
-    void Store<TB, TWiden>(in GemmEpilogue<TB, TWiden> epilogue, int row, int col)
-        where TB : unmanaged
-        where TWiden : struct, IWiden<TB>;
+    void Store<TEpilogue>(in TEpilogue epilogue, int row, int col) where TEpilogue : struct, IGemmEpilogue;
 }
 
 /// <summary>One row of m16n8 tiles.</summary>
@@ -100,9 +92,7 @@ internal struct MmaRow<TCells> : IMmaTile<MmaRow<TCells>> where TCells : struct,
     public void Mma(ArrayView<uint> a, int aOffset, ArrayView<uint> b, int bOffset, int stride) =>
         Cells.Mma(a[aOffset], a[aOffset + 8 * stride], a[aOffset + 4], a[aOffset + 8 * stride + 4], b, bOffset, stride);
 
-    public readonly void Store<TB, TWiden>(in GemmEpilogue<TB, TWiden> epilogue, int row, int col)
-        where TB : unmanaged
-        where TWiden : struct, IWiden<TB> =>
+    public readonly void Store<TEpilogue>(in TEpilogue epilogue, int row, int col) where TEpilogue : struct, IGemmEpilogue =>
         Cells.Store(epilogue, row, col);
 }
 
@@ -121,9 +111,7 @@ internal struct MmaRows2<T> : IMmaTile<MmaRows2<T>> where T : struct, IMmaTile<T
         Hi.Mma(a, aOffset + default(T).Rows * 16 * stride, b, bOffset, stride);
     }
 
-    public readonly void Store<TB, TWiden>(in GemmEpilogue<TB, TWiden> epilogue, int row, int col)
-        where TB : unmanaged
-        where TWiden : struct, IWiden<TB>
+    public readonly void Store<TEpilogue>(in TEpilogue epilogue, int row, int col) where TEpilogue : struct, IGemmEpilogue
     {
         Lo.Store(epilogue, row, col);
         Hi.Store(epilogue, row + default(T).Rows * 16, col);
