@@ -8,7 +8,8 @@ namespace IlgpuDiffusion.Tests.Kernels;
 /// <summary>
 /// The feed-forward projection with GEGLU fused into its epilogue (<see cref="GegluGemm"/>), run on the wide CPU
 /// accelerator with the tiny test tile and the CUDA tile (shapes ≤ 32), against the portable Linear + Geglu and a
-/// float64 reference; the public op <see cref="LinearGeglu.Forward"/>, its checks, and its dispatch on the CPU.
+/// float64 reference; its tensor-core kernel through the m16n8k16 CPU fallback; the self-check's probe; the public op
+/// <see cref="LinearGeglu.Forward"/>, its checks, and its dispatch on the CPU.
 /// </summary>
 public class LinearGegluTests(ITestOutputHelper output)
 {
@@ -60,6 +61,60 @@ public class LinearGegluTests(ITestOutputHelper output)
             Assert.True(error <= 1e-6, $"relative error {error}"); // fp32 both ways; only the summation order differs
             Assert.True(exact <= 1e-6, $"relative error {exact}"); // fp32 sums of ≤ 16 products, then GELU in fp32
         }
+    }
+
+    [Theory]
+    [InlineData(5, 7, 6)]
+    [InlineData(33, 20, 11)]
+    public void Tensor_core_fused_kernel_is_exact_for_f16_rounded_operands(int rows, int c, int inner)
+    {
+        // TensorCoreGemm32: one warp of 2 × 2 m16n8 tiles, so hidden/gate pairs are 8 columns apart in each warp tile.
+        var x = Reference.RandomNormal(rows * c, rows + c);
+        var w = Stored(Reference.RandomNormal(2 * inner * c, inner), f16: true);
+        var b = Stored(Reference.RandomNormal(2 * inner, inner + 1), f16: true);
+        using var tx = Tensor.FromHost(device, x, rows, c);
+        using var tw = Upload(w, true, 2 * inner, c);
+        using var tb = Upload(b, true, 2 * inner);
+        var args = LinearGeglu.Arguments(tx, tw, tb);
+        using (args.Output)
+        {
+            Fill(args.Output, float.NaN);
+            GegluGemm.LaunchTensorCores<TensorCoreGemm32>(device, args);
+            var tuned = args.Output.ToFloatArray();
+            LinearGeglu.Portable.Launch(device, args);
+            double portable = Reference.RelativeError(tuned, args.Output.ToFloatArray());
+            double exact = Reference.RelativeError(tuned, Host(Stored(x, f16: true), w, b, rows, c, inner));
+            output.WriteLine($"tensor-core-32 [{rows}, {c}] → {inner}: vs float64 of the F16-rounded operands {exact:E2}, vs portable {portable:E2}");
+            Assert.True(exact <= 1e-5, $"relative error {exact}"); // fp16 products are exact in fp32; fp32 accumulation and GELU only
+            Assert.True(portable <= 5e-3, $"relative error {portable}"); // fp16 path bound
+        }
+    }
+
+    [Fact]
+    public void Tensor_core_shapes_one_tile_wide_cannot_pair_columns()
+    {
+        using var x = Tensor.FromHost(device, Reference.RandomNormal(6, 1), 2, 3);
+        using var w = Tensor.FromHost(device, Reference.RandomNormal(12, 2).Select(v => (System.Half)v).ToArray(), 4, 3);
+        var args = LinearGeglu.Arguments(x, w, null);
+        using (args.Output)
+        {
+            var error = Assert.Throws<InvalidOperationException>(() => GegluGemm.LaunchTensorCores<TensorCoreGemm16>(device, args));
+            Assert.Contains("even number of tiles", error.Message);
+        }
+    }
+
+    [Fact]
+    public void Self_check_probe_accepts_the_portable_composition_and_switches_off_a_wrong_kernel()
+    {
+        Assert.True(GegluSelfCheck.Guard(LinearGeglu.Portable with { Name = "geglu-like-portable" }, LinearGeglu.Portable, TextWriter.Null)
+            .Passes(Devices.Portable));
+
+        // A kernel that drops the bias: the probe has one, so the check must see the difference.
+        var biasless = new KernelVariant<LinearGeglu.Args>("geglu-without-bias", KernelTier.CudaTuned, (_, _) => true,
+            (d, args) => LinearGeglu.Portable.Launch(d, args with { Bias = null }));
+        var log = new StringWriter();
+        Assert.False(GegluSelfCheck.Guard(biasless, LinearGeglu.Portable, log).Passes(Devices.Portable));
+        Assert.Contains("geglu-without-bias", log.ToString());
     }
 
     [Fact]

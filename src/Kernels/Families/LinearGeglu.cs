@@ -15,8 +15,13 @@ public static class LinearGeglu
     internal static readonly KernelVariant<Args> Portable =
         new("linear-geglu-portable", KernelTier.Portable, (_, _) => true, LaunchPortable);
 
-    private static readonly OpDispatcher<Args> dispatcher =
-        new(Portable, GegluGemm.Variant<TiledGemm128>("linear-geglu-tiled-128x128x8"));
+    /// <summary>
+    /// On CUDA: the fused kernel on tensor cores for F16 weights when enabled and self-checked
+    /// (<see cref="KernelPolicy.TensorCores"/>), else the fused tiled fp32 kernel; the composition everywhere else.
+    /// </summary>
+    private static readonly OpDispatcher<Args> dispatcher = new(Portable,
+        GegluSelfCheck.Guard(GegluGemm.TensorCoreVariant<TensorCoreGemm128>("linear-geglu-tensor-core-128x128x32"), Portable).Variant,
+        GegluGemm.Variant<TiledGemm128>("linear-geglu-tiled-128x128x8"));
 
     /// <summary>
     /// y [.., Inner] = GEGLU(x [.., C] · weightᵀ + bias). x is F32; weight [2·Inner, C] is F32 or F16; bias

@@ -125,12 +125,31 @@ internal static class TensorCoreGemm
         where TTile : struct, IMmaTile<TTile>
         where TEpilogue : struct, IGemmEpilogue
     {
+        var (row, col) = Origin<TShape>();
+        sums.Store(epilogue, row, col);
+    }
+
+    /// <summary>
+    /// Hands this lane's part of the tile from <see cref="Accumulate"/> to <paramref name="epilogue"/> in pairs: warp
+    /// tile column c with warp tile column c + TileCols · 4, for c &lt; TileCols · 4 (<see cref="IMmaTile{TSelf}.StoreHalves"/>).
+    /// </summary>
+    internal static void StoreHalves<TShape, TTile, TEpilogue>(in TTile sums, in TEpilogue epilogue)
+        where TShape : struct, ITensorCoreShape
+        where TTile : struct, IMmaTile<TTile>
+        where TEpilogue : struct, IGemmPairEpilogue
+    {
+        var (row, col) = Origin<TShape>();
+        sums.StoreHalves(epilogue, row, col);
+    }
+
+    /// <summary>The row and column of this lane's c0 in its warp's first tile.</summary>
+    private static (int Row, int Col) Origin<TShape>() where TShape : struct, ITensorCoreShape
+    {
         var shape = default(TShape);
         int warpRows = shape.TileRows * 16, warpCols = shape.TileCols * 8;
         int warp = Warp.WarpIdx, g = Warp.LaneIdx >> 2, t = Warp.LaneIdx & 3;
-        int row = Grid.IdxY * shape.WarpRows * warpRows + warp / shape.WarpCols * warpRows + g;
-        int col = Grid.IdxX * shape.WarpCols * warpCols + warp % shape.WarpCols * warpCols + 2 * t;
-        sums.Store(epilogue, row, col);
+        return (Grid.IdxY * shape.WarpRows * warpRows + warp / shape.WarpCols * warpRows + g,
+            Grid.IdxX * shape.WarpCols * warpCols + warp % shape.WarpCols * warpCols + 2 * t);
     }
 
     /// <summary>A GEMM's kernel body: one batch (Grid.IdxZ) of <see cref="Gemm.MatMul"/> with <see cref="GemmEpilogue{TB, TWiden}"/>.</summary>
