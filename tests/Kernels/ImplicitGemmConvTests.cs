@@ -105,7 +105,7 @@ public class ImplicitGemmConvTests(ITestOutputHelper output)
     {
         var c = cases["3x3 s2 p1"];
         using var problem = new Problem(Devices.Portable, c, f16: false, withBias: true, withResidual: true, seed: 3);
-        using var y = Conv2d.Forward(problem.X, problem.Weight, problem.Bias, c.P, problem.Residual);
+        using var y = Conv2d.ForwardWithResidual(problem.X, problem.Weight, problem.Bias, c.P, problem.Residual!);
         double error = Reference.RelativeError(y.ToFloatArray(), problem.Host(roundX: false));
         output.WriteLine($"conv + residual vs float64: {error:E2}");
         Assert.True(error <= 1e-6, $"relative error {error}"); // fp32 accumulation of 45 products
@@ -116,8 +116,9 @@ public class ImplicitGemmConvTests(ITestOutputHelper output)
         Assert.Equal(y.ToFloatArray(), inPlace.ToFloatArray());
 
         using var wrong = Tensor.Empty(Devices.Portable, DType.F32, c.N, c.Hout, c.Wout, c.Cout + 1);
-        var error2 = Assert.Throws<ArgumentException>(() => Conv2d.Forward(problem.X, problem.Weight, problem.Bias, c.P, wrong));
-        Assert.Contains("residual", error2.Message);
+        var error2 = Assert.Throws<ArgumentException>(() => Conv2d.ForwardWithResidual(problem.X, problem.Weight, problem.Bias, c.P, wrong));
+        Assert.Equal("residual", error2.ParamName);
+        Assert.Contains($"[{c.N}, {c.Hout}, {c.Wout}, {c.Cout}]", error2.Message);
     }
 
     [Fact]

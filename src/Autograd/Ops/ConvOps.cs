@@ -17,7 +17,7 @@ public static partial class Ops
     /// <summary>
     /// <paramref name="residual"/> + Conv2d(x, weight, bias): a resnet block's second conv and its shortcut. When
     /// nothing records a backward and the bias (if any) has the weight's dtype, the residual is added in the
-    /// convolution's own pass (<see cref="Kernels.Conv2d.Forward(Tensor, Tensor, Tensor?, Conv2dParams, Tensor?)"/>);
+    /// convolution's own pass (<see cref="Kernels.Conv2d.ForwardWithResidual"/>);
     /// otherwise it is the two ops.
     /// </summary>
     public static Var Conv2dAdd(Var x, Var weight, Var? bias, Conv2dParams parameters, Var residual)
@@ -27,6 +27,6 @@ public static partial class Ops
             using var y = Conv2d(x, weight, bias, parameters);
             return Add(residual, y);
         }
-        return Var.Result(Kernels.Conv2d.Forward(x.Value, weight.Value, bias?.Value, parameters, residual.Value), false);
+        return Var.Result(Kernels.Conv2d.ForwardWithResidual(x.Value, weight.Value, bias?.Value, parameters, residual.Value), false);
     }
 }

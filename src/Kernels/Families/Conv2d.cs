@@ -46,7 +46,7 @@ public static class Conv2d
         return Layout.NchwToNhwc(pytorchWeight);
     }
 
-    /// <summary>The output shape [N, Hout, Wout, Cout] of <see cref="Forward(Tensor, Tensor, Tensor?, Conv2dParams, Tensor?)"/>.</summary>
+    /// <summary>The output shape [N, Hout, Wout, Cout] of <see cref="Forward(Tensor, Tensor, Tensor?, Conv2dParams)"/>.</summary>
     public static Shape OutputShape(Shape input, Shape weight, Conv2dParams parameters)
     {
         if (input.Rank != 4) throw new ArgumentException($"{nameof(OutputShape)}: input has shape {input}, expected rank 4.", nameof(input));
@@ -54,11 +54,17 @@ public static class Conv2d
         return new Shape(input[0], parameters.OutputHeight(input[1], weight[1]), parameters.OutputWidth(input[2], weight[2]), weight[0]);
     }
 
+    /// <summary>y = conv(x, weight) + bias, as a new F32 tensor [N, Hout, Wout, Cout].</summary>
+    public static Tensor Forward(Tensor x, Tensor weight, Tensor? bias, Conv2dParams parameters) => Allocated(x, weight, bias, parameters, null);
+
     /// <summary>
-    /// y = conv(x, weight) + bias (+ residual), as a new F32 tensor [N, Hout, Wout, Cout]; the optional
-    /// <paramref name="residual"/> (F32, the output's shape: a resnet block's shortcut) is added in the same pass.
+    /// y = conv(x, weight) + bias + residual, as a new F32 tensor [N, Hout, Wout, Cout]: <paramref name="residual"/>
+    /// (F32, the output's shape: a resnet block's shortcut) is added in the convolution's own pass.
     /// </summary>
-    public static Tensor Forward(Tensor x, Tensor weight, Tensor? bias, Conv2dParams parameters, Tensor? residual = null)
+    public static Tensor ForwardWithResidual(Tensor x, Tensor weight, Tensor? bias, Conv2dParams parameters, Tensor residual) =>
+        Allocated(x, weight, bias, parameters, residual);
+
+    private static Tensor Allocated(Tensor x, Tensor weight, Tensor? bias, Conv2dParams parameters, Tensor? residual)
     {
         Require.Rank(nameof(Forward), nameof(x), x, 4);
         Require.Rank(nameof(Forward), nameof(weight), weight, 4);
