@@ -42,6 +42,19 @@ public sealed class BenchCommandTests
         }
     }
 
+    [Fact]
+    public void A_checkpoint_runs_through_the_same_stages()
+    {
+        string model = Support.Fixtures.Path("tiny-sd");
+        var (code, output, error) = ConsoleRunner.Run("bench", "--model", model, "--steps", "1", "--warmup", "0", "--width", "16", "--height", "16",
+            "--rank", "2", "--device", "cpu");
+        Assert.True(code == 0, error);
+        Assert.Contains($"bench: {Path.GetFullPath(model)}, f32 weights, 16x16, batch 1", output);
+        foreach (var stage in new[] { "text-encode", "unet-cfg-step", "vae-decode", "train-step" })
+            Assert.Matches($@"(?m)^{stage} +\d+\.\d ", output);
+        Assert.Contains("peak device memory", output);
+    }
+
     [Theory]
     [InlineData("--random huge", "--random 'huge': expected sd15 or tiny")]
     [InlineData("--random tiny --width 20", "--width 20 must be a positive multiple of 8")]
