@@ -14,7 +14,7 @@ public sealed record PipelineBenchmarkOptions
     /// <summary>Timed runs of each stage; the report gives their median.</summary>
     public int Repeats { get; init; } = 3;
 
-    /// <summary>Untimed runs of each stage first (kernel compilation, allocator warm-up).</summary>
+    /// <summary>Untimed runs of each stage first (kernel compilation, allocator warm-up); with none, the first training step also attaches the adapters.</summary>
     public int Warmup { get; init; } = 1;
 
     /// <summary>Images per run: the UNet CFG step runs 2 × this many samples, the text encoder 2 × this many prompts.</summary>

@@ -5,10 +5,10 @@ using IlgpuDiffusion.Model.SafeTensors;
 using IlgpuDiffusion.Model.UNet;
 using IlgpuDiffusion.Tests.Support;
 
-namespace IlgpuDiffusion.Tests.Model.Benchmarking;
+namespace IlgpuDiffusion.Tests.Model;
 
 /// <summary><see cref="WeightSet.Random"/>: the values' scale and determinism, F16 as the rounding of F32, and a whole model built from it.</summary>
-public sealed class RandomWeightsTests
+public sealed class RandomWeightSetTests
 {
     [Fact]
     public void Matrices_are_normal_with_variance_one_over_fan_in_and_norms_are_one_and_zero()

@@ -1,9 +1,9 @@
 using IlgpuDiffusion.Model.Text;
 
-namespace IlgpuDiffusion.Tests.Model.Benchmarking;
+namespace IlgpuDiffusion.Tests.Model;
 
 /// <summary><see cref="ClipTokenizer.WithoutMerges"/>: CLIP's id layout at any size, one token per byte of a word.</summary>
-public sealed class TokenizerWithoutMergesTests
+public sealed class ClipTokenizerWithoutMergesTests
 {
     [Fact]
     public void Every_byte_is_a_token_and_the_special_tokens_are_the_last_ids()
