@@ -30,12 +30,19 @@ public static class PipelineBenchmark
     private const string Prompt = "a photograph of an astronaut riding a horse";
     private const string ConceptToken = "<bench-concept>";
 
-    /// <summary>Runs the benchmark; <paramref name="log"/> hears about each stage as it starts.</summary>
+    /// <summary>
+    /// Runs the benchmark; <paramref name="log"/> hears about each stage as it starts. A model runs one benchmark: the
+    /// training stage adds a concept token to its tokenizer and folds the trained adapters into its UNet.
+    /// </summary>
     /// <exception cref="ArgumentException">An option is out of range (see <see cref="PipelineBenchmarkOptions.Resolve"/>).</exception>
+    /// <exception cref="InvalidOperationException">The model's tokenizer has added tokens (it ran a benchmark already).</exception>
     public static PipelineBenchmarkResult Run(BenchmarkModel model, PipelineBenchmarkOptions options, Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
+        if (model.Tokenizer.AddedTokens.Count > 0)
+            throw new InvalidOperationException(
+                $"{model.Name}: the tokenizer has added tokens, so this model ran a benchmark already (its training stage changes it); build a new BenchmarkModel.");
         var (width, height) = options.Resolve(model.Config);
         var device = model.Device;
         var config = model.Config;

@@ -38,10 +38,9 @@ internal sealed class RandomWeights(ulong seed)
         }
         float scale = (float)(1 / Math.Sqrt(count / shape[0]));
         ulong key = seed ^ NameHash(name);
-        Parallel.For(0, (values.Length + Chunk - 1) / Chunk, chunk =>
+        ForChunks(values.Length, (start, end) =>
         {
-            int end = Math.Min(values.Length, (chunk + 1) * Chunk);
-            for (int i = chunk * Chunk; i < end; i++) values[i] = scale * Normal(key, (ulong)i);
+            for (int i = start; i < end; i++) values[i] = scale * Normal(key, (ulong)i);
         });
         return values;
     }
@@ -72,11 +71,22 @@ internal sealed class RandomWeights(ulong seed)
     private static System.Half[] ToHalf(float[] values)
     {
         var halves = new System.Half[values.Length];
-        Parallel.For(0, (values.Length + Chunk - 1) / Chunk, chunk =>
+        ForChunks(values.Length, (start, end) =>
         {
-            int end = Math.Min(values.Length, (chunk + 1) * Chunk);
-            for (int i = chunk * Chunk; i < end; i++) halves[i] = (System.Half)values[i];
+            for (int i = start; i < end; i++) halves[i] = (System.Half)values[i];
         });
         return halves;
+    }
+
+    /// <summary>Runs <paramref name="body"/> over [0, <paramref name="count"/>) in chunks, in parallel only when there is more than one chunk (most tensors are small, and waking the thread pool costs more than they do).</summary>
+    private static void ForChunks(int count, Action<int, int> body)
+    {
+        int chunks = (count + Chunk - 1) / Chunk;
+        if (chunks <= 1)
+        {
+            body(0, count);
+            return;
+        }
+        Parallel.For(0, chunks, chunk => body(chunk * Chunk, Math.Min(count, (chunk + 1) * Chunk)));
     }
 }

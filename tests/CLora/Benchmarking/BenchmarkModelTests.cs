@@ -1,5 +1,6 @@
 using System.Text.Json;
 using IlgpuDiffusion.CLora.Benchmarking;
+using IlgpuDiffusion.Kernels;
 using IlgpuDiffusion.Model.Configs;
 using IlgpuDiffusion.Tests.Support;
 
@@ -24,5 +25,14 @@ public sealed class BenchmarkModelTests
         Assert.Same(StableDiffusionConfig.StableDiffusion15, BenchmarkModel.RandomConfig("SD15"));
         Assert.Same(BenchmarkModel.TinyConfig, BenchmarkModel.RandomConfig("tiny"));
         Assert.Contains("expected sd15 or tiny", Assert.Throws<ArgumentException>(() => BenchmarkModel.RandomConfig("sdxl")).Message);
+    }
+
+    [Fact]
+    public void A_model_that_ran_a_benchmark_is_refused_a_second_one()
+    {
+        using var model = BenchmarkModel.Random("tiny", BenchmarkModel.TinyConfig, Devices.Portable, DType.F32);
+        model.Tokenizer.AddToken("<bench-concept>"); // what the first run's training stage leaves behind
+        var e = Assert.Throws<InvalidOperationException>(() => PipelineBenchmark.Run(model, new PipelineBenchmarkOptions()));
+        Assert.Contains("ran a benchmark already", e.Message);
     }
 }
