@@ -19,6 +19,7 @@ public static class Program
         root.Subcommands.Add(ConceptsCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return Run(root, args);
     }
 
