@@ -33,7 +33,7 @@ internal interface ITensorCoreFlashShape
         ArrayView<float> logSumExp, AttentionDims d);
 }
 
-/// <summary>CUDA, D = 40 (padded to 48): 64 queries (4 warps, 128 threads) × 64 keys, 20,096 B of shared memory.</summary>
+/// <summary>CUDA, D = 40 (padded to 48): 64 queries (4 warps, 128 threads) × 64 keys, 21,248 B of shared memory.</summary>
 internal readonly struct TensorCoreFlash40 : ITensorCoreFlashShape
 {
     public int Warps => 4;
