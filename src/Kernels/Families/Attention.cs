@@ -24,13 +24,23 @@ namespace IlgpuDiffusion.Kernels;
 /// <para>
 /// On CUDA, for fp32 with Dv = D ∈ {40, 80, 160} (SD's head dims), the dispatchers pick the tuned flash-attention
 /// kernels instead (<see cref="FlashAttention"/>, docs/FLASH_ATTENTION.md): same results, tiled in shared memory.
+/// With <c>IDF_TENSOR_CORES=1</c> the forward runs on tensor cores (<see cref="TensorCoreFlashAttention"/>: fp16
+/// operands, fp32 accumulation and softmax, the fp16 bound of 5e-3); the backward stays fp32.
 /// </para>
 /// </summary>
 public static class Attention
 {
-    /// <summary>Picks the kernels of <see cref="Forward"/>: flash attention on CUDA for SD's head dims, else portable.</summary>
+    /// <summary>The portable forward: the reference the tuned forwards are tested and self-checked against.</summary>
+    internal static readonly KernelVariant<AttentionForwardArgs> PortableForward =
+        new("attention-forward-portable", KernelTier.Portable, (_, _) => true, LaunchForwardPortable);
+
+    /// <summary>
+    /// Picks the kernels of <see cref="Forward"/>: on CUDA for SD's head dims, the tensor-core flash attention when
+    /// enabled (<see cref="KernelPolicy.TensorCores"/>) and self-checked, else fp32 flash attention; else portable.
+    /// </summary>
     internal static readonly OpDispatcher<AttentionForwardArgs> ForwardDispatcher = new(
-        new KernelVariant<AttentionForwardArgs>("attention-forward-portable", KernelTier.Portable, (_, _) => true, LaunchForwardPortable),
+        PortableForward,
+        AttentionSelfCheck.Guard(TensorCoreFlashAttention.Variant, PortableForward).Variant,
         new KernelVariant<AttentionForwardArgs>("attention-forward-flash", KernelTier.CudaTuned,
             (device, a) => FlashAttention.Supports(device, a.Q, a.Dims),
             (device, a) => FlashAttention.Forward(device, a, FlashTiles.ForHeadDim(a.Dims.HeadDim)!.Forward)));
