@@ -169,6 +169,8 @@ public sealed class StableDiffusionPipeline : IDisposable
     /// <summary>
     /// Frees the text encoder's device weights and returns the allocator's cached blocks to the device; the encoder is
     /// loaded again from the checkpoint when next needed (<see cref="TextEncoder"/>, <see cref="Prompts"/>, <see cref="Generate"/>).
+    /// The reloaded encoder is a new object: references to the old one, and concept-token rows attached to it
+    /// (<see cref="ClipTextEncoder.ExtraTokenRows"/>), do not carry over.
     /// </summary>
     public void ReleaseTextEncoder()
     {
