@@ -31,6 +31,7 @@ public sealed class PipelineCustomization : IDisposable
     {
         ArgumentNullException.ThrowIfNull(pipeline);
         this.pipeline = pipeline;
+        pipeline.KeepTextEncoder();
         tokens = new ConceptTokens(pipeline.Tokenizer, pipeline.TextEncoder);
         layers = new(() => new PipelineLayers(pipeline));
     }

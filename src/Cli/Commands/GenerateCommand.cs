@@ -21,6 +21,7 @@ internal static class GenerateCommand
         var modelOptions = new ModelOptions();
         var options = new GenerateOptions();
         var customization = new CustomizationOptions();
+        var memory = new MemoryFlags();
         var output = new Option<string>("--output")
         {
             HelpName = "FILE",
@@ -38,6 +39,7 @@ internal static class GenerateCommand
         modelOptions.AddTo(command);
         options.AddTo(command);
         customization.AddTo(command);
+        memory.AddTo(command);
         foreach (Option option in new Option[] { output, outputLatents, device, force }) command.Options.Add(option);
         command.SetAction(parse =>
         {
@@ -48,8 +50,10 @@ internal static class GenerateCommand
             using var checkpoint = CheckpointLoader.Open(source, opened);
             var plan = GenerationPlan.For(checkpoint.Config, request);
             if (opened.IsCpu && plan.IsFullSizeModel) RefuseOrWarn(plan, parse.GetValue(force));
+            var memoryOptions = memory.For(parse, checkpoint.Config.Vae);
             using var pipeline = StableDiffusionPipeline.Load(checkpoint, parse.GetValue(options.Vae));
             using var custom = extras?.Apply(pipeline, Console.Error);
+            pipeline.Memory = memoryOptions;
             var result = pipeline.Generate(request, new ProgressLine(Console.Error).Report);
             Save(result, parse.GetValue(output)!, parse.GetValue(outputLatents));
             PrintSummary(result);
@@ -99,6 +103,8 @@ internal static class GenerateCommand
         var encoding = t.ImageEncoding > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $", image encoding {t.ImageEncoding.TotalSeconds:F2} s") : "";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"text encoding {t.TextEncoding.TotalSeconds:F2} s{encoding}, denoising {t.Denoising.TotalSeconds:F2} s, decoding {t.Decoding.TotalSeconds:F2} s; " +
-            $"peak device memory {result.PeakDeviceBytes / (1024.0 * 1024.0):F1} MiB"));
+            $"peak device memory {Mebibytes(result.PeakLiveDeviceBytes)} MiB live, {Mebibytes(result.PeakDeviceBytes)} MiB reserved"));
     }
+
+    private static string Mebibytes(long bytes) => (bytes / (1024.0 * 1024.0)).ToString("F1", CultureInfo.InvariantCulture);
 }

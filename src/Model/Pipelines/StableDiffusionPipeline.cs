@@ -31,6 +31,8 @@ public sealed class StableDiffusionPipeline : IDisposable
     private readonly Denoiser denoiser;
     private readonly Lazy<string> modelHash;
     private readonly string? vaeName;
+    private readonly ReloadableTextEncoder textEncoder;
+    private PromptEncoder? prompts;
 
     private StableDiffusionPipeline(Checkpoint checkpoint, ClipTokenizer tokenizer, ClipTextEncoder textEncoder, UNet2DCondition unet,
         AutoencoderKL vae, string? vaeFile)
@@ -38,10 +40,9 @@ public sealed class StableDiffusionPipeline : IDisposable
         device = checkpoint.UNet.Device;
         Config = checkpoint.Config;
         Tokenizer = tokenizer;
-        TextEncoder = textEncoder;
+        this.textEncoder = new ReloadableTextEncoder(textEncoder, checkpoint.Source, checkpoint.Config.TextEncoder, device);
         UNet = unet;
         Vae = vae;
-        Prompts = new PromptEncoder(tokenizer, textEncoder, device);
         denoiser = new Denoiser(unet, device);
         var modelPath = Path.TrimEndingDirectorySeparator(Path.GetFullPath(checkpoint.Source.ModelPath));
         ModelName = checkpoint.Layout == CheckpointLayout.SingleFile ? Path.GetFileNameWithoutExtension(modelPath) : Path.GetFileName(modelPath);
@@ -54,14 +55,37 @@ public sealed class StableDiffusionPipeline : IDisposable
 
     public ClipTokenizer Tokenizer { get; }
 
-    public ClipTextEncoder TextEncoder { get; }
+    /// <summary>The text encoder; after a run with <see cref="MemoryOptions.ReleaseTextEncoder"/> it is loaded again from the checkpoint here.</summary>
+    public ClipTextEncoder TextEncoder => textEncoder.Current;
+
+    /// <summary>Whether the text encoder's weights are on the device (false after a run that released them).</summary>
+    public bool TextEncoderLoaded => textEncoder.IsLoaded;
+
+    /// <summary>
+    /// Whether the text encoder has been changed in place (concept tokens, a text-encoder LoRA: see
+    /// <see cref="KeepTextEncoder"/>); such an encoder exists only on the device, so it is never released.
+    /// </summary>
+    public bool TextEncoderKept { get; private set; }
+
+    /// <summary>
+    /// Marks the text encoder as changed in place, so <see cref="MemoryOptions.ReleaseTextEncoder"/> no longer frees it:
+    /// reloading it from the checkpoint would lose the change. Customizations call this before they touch the encoder.
+    /// </summary>
+    public void KeepTextEncoder() => TextEncoderKept = true;
 
     public UNet2DCondition UNet { get; }
 
     public AutoencoderKL Vae { get; }
 
     /// <summary>Prompt → conditioning, with A1111's weighting and chunking.</summary>
-    public PromptEncoder Prompts { get; }
+    public PromptEncoder Prompts => prompts ??= new PromptEncoder(Tokenizer, TextEncoder, device);
+
+    /// <summary>How the next <see cref="Generate"/> calls trade time for device memory (default: <see cref="MemoryOptions.Default"/>).</summary>
+    public MemoryOptions Memory
+    {
+        get;
+        set => field = value ?? throw new ArgumentNullException(nameof(value));
+    } = MemoryOptions.Default;
 
     /// <summary>The checkpoint's name as A1111 writes it: the file name without extension, or the folder's name.</summary>
     public string ModelName { get; }
@@ -123,9 +147,10 @@ public sealed class StableDiffusionPipeline : IDisposable
         using var noGrad = Grad.NoGrad();
         var clock = Stopwatch.StartNew();
         using var context = Conditioning(request, plan);
+        if (Memory.ReleaseTextEncoder && !TextEncoderKept) ReleaseTextEncoder();
         var textEncoding = clock.Elapsed;
 
-        using var initImage = request.InitImage is { } image ? new InitImageLatents(Vae, image, plan, device) : null;
+        using var initImage = request.InitImage is { } image ? new InitImageLatents(Vae, image, plan, device, Memory.VaeTiling) : null;
         var imageEncoding = initImage is null ? TimeSpan.Zero : clock.Elapsed - textEncoding;
         var denoising = TimeSpan.Zero;
         int batchSize = request.BatchSize, perImage = plan.LatentChannels * plan.LatentHeight * plan.LatentWidth;
@@ -150,12 +175,27 @@ public sealed class StableDiffusionPipeline : IDisposable
             ImageTensor.ToImage(decoded.Item(i), plan.Width, plan.Height, PixelRange.MinusOneToOne),
             firstSeed + i, Parameters(request, plan, firstSeed + i))).ToList();
         var timings = new GenerationTimings(textEncoding, imageEncoding, denoising, clock.Elapsed);
-        return new TextToImageResult(images, final, decoded, timings, device.Memory.PeakReservedBytes);
+        return new TextToImageResult(images, final, decoded, timings, device.Memory.PeakReservedBytes) { PeakLiveDeviceBytes = device.Memory.PeakLiveBytes };
+    }
+
+    /// <summary>
+    /// Frees the text encoder's device weights and returns the allocator's cached blocks to the device; the encoder is
+    /// loaded again from the checkpoint when next needed (<see cref="TextEncoder"/>, <see cref="Prompts"/>, <see cref="Generate"/>).
+    /// The reloaded encoder is a new object: references to the old one, and concept-token rows attached to it
+    /// (<see cref="ClipTextEncoder.ExtraTokenRows"/>), do not carry over.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The encoder was changed in place (<see cref="KeepTextEncoder"/>).</exception>
+    public void ReleaseTextEncoder()
+    {
+        if (TextEncoderKept) throw new InvalidOperationException("the text encoder was customized in place (concept tokens or a LoRA); releasing it would lose that.");
+        prompts = null;
+        textEncoder.Release();
+        device.Memory.Trim();
     }
 
     public void Dispose()
     {
-        TextEncoder.Dispose();
+        textEncoder.Dispose();
         UNet.Dispose();
         Vae.Dispose();
     }
@@ -200,7 +240,10 @@ public sealed class StableDiffusionPipeline : IDisposable
         return new HostTensor(values, batchSize, plan.LatentChannels, plan.LatentHeight, plan.LatentWidth);
     }
 
-    /// <summary>vae.decode(latents / scaling_factor), one image at a time to bound the decoder's activation memory.</summary>
+    /// <summary>
+    /// vae.decode(latents / scaling_factor), one image at a time to bound the decoder's activation memory, in tiles when
+    /// <see cref="MemoryOptions.VaeTiling"/> is set and the image is larger than a tile.
+    /// </summary>
     private HostTensor Decode(HostTensor latents, GenerationPlan plan)
     {
         float scaling = (float)Config.Vae.ScalingFactor;
@@ -210,11 +253,8 @@ public sealed class StableDiffusionPipeline : IDisposable
         {
             var z = latents.Item(i).ToArray();
             for (int k = 0; k < z.Length; k++) z[k] /= scaling;
-            using var nchw = Tensor.FromHost(device, z, 1, plan.LatentChannels, plan.LatentHeight, plan.LatentWidth);
-            using var latent = Var.Constant(Layout.NchwToNhwc(nchw));
-            using var image = Vae.Decode(latent);
-            using var raw = Layout.NhwcToNchw(image.Value);
-            raw.ToFloatArray().CopyTo(decoded, i * perImage);
+            var image = VaeCodec.Decode(Vae, new HostTensor(z, 1, plan.LatentChannels, plan.LatentHeight, plan.LatentWidth), device, Memory.VaeTiling);
+            image.Values.CopyTo(decoded, i * perImage);
         }
         return new HostTensor(decoded, plan.Images, 3, plan.Height, plan.Width);
     }

@@ -7,4 +7,8 @@ namespace IlgpuDiffusion.Model.Pipelines;
 /// (<see cref="Kernels.DeviceMemory.PeakReservedBytes"/> during the run, the weights included).
 /// </summary>
 public sealed record TextToImageResult(
-    IReadOnlyList<GeneratedImage> Images, HostTensor Latents, HostTensor Decoded, GenerationTimings Timings, long PeakDeviceBytes);
+    IReadOnlyList<GeneratedImage> Images, HostTensor Latents, HostTensor Decoded, GenerationTimings Timings, long PeakDeviceBytes)
+{
+    /// <summary>The peak bytes held by live tensors during the run (<see cref="Kernels.DeviceMemory.PeakLiveBytes"/>), the weights included.</summary>
+    public long PeakLiveDeviceBytes { get; init; }
+}

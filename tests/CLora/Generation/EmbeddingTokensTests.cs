@@ -1,5 +1,6 @@
 using IlgpuDiffusion.CLora.Generation;
 using IlgpuDiffusion.CLora.Interop;
+using IlgpuDiffusion.Model.Pipelines;
 using IlgpuDiffusion.Model.SafeTensors;
 using IlgpuDiffusion.Tests.Support;
 
@@ -51,5 +52,20 @@ public sealed class EmbeddingTokensTests : IDisposable
         var again = new TextualInversionEmbedding("STYLE", Reference.RandomNormal(32, 3), 32);
         Assert.Contains("added already", Assert.Throws<ArgumentException>(() => custom.AddEmbedding(again)).Message);
         Assert.Single(custom.Tokens);
+    }
+
+    [Fact]
+    public void A_customized_text_encoder_is_kept_on_the_device_even_in_low_memory_mode()
+    {
+        using var pipeline = TinyPipelines.Load();
+        Assert.False(pipeline.TextEncoderKept);
+        using var custom = new PipelineCustomization(pipeline);
+        custom.AddEmbedding(new TextualInversionEmbedding("style", Reference.RandomNormal(32, 4), 32));
+        pipeline.Memory = new MemoryOptions { ReleaseTextEncoder = true };
+
+        Assert.True(pipeline.TextEncoderKept);
+        Assert.Contains("customized", Assert.Throws<InvalidOperationException>(pipeline.ReleaseTextEncoder).Message);
+        Assert.True(pipeline.TextEncoderLoaded);
+        Assert.Contains(49408, pipeline.Tokenizer.Tokenize("a style photo"));
     }
 }
