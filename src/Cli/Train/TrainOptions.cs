@@ -116,14 +116,21 @@ internal sealed class TrainOptions
     }
 
     /// <summary>The concept to learn.</summary>
-    public ConceptLesson Lesson(ParseResult parse) => new()
+    /// <exception cref="ArgumentException">Only one of the class images and the class prompt is given.</exception>
+    public ConceptLesson Lesson(ParseResult parse)
     {
-        Name = parse.GetValue(Concept)!,
-        Images = parse.GetValue(Images)!,
-        ClassWord = parse.GetValue(ClassWord),
-        ClassImages = parse.GetValue(ClassImages),
-        ClassPrompt = parse.GetValue(ClassPrompt),
-    };
+        var (classImages, classPrompt) = (parse.GetValue(ClassImages), parse.GetValue(ClassPrompt));
+        if ((classImages is null) != (classPrompt is null))
+            throw new ArgumentException($"prior preservation needs both {ClassImages.Name} DIR and {ClassPrompt.Name} TEXT.");
+        return new ConceptLesson
+        {
+            Name = parse.GetValue(Concept)!,
+            Images = parse.GetValue(Images)!,
+            ClassWord = parse.GetValue(ClassWord),
+            ClassImages = classImages,
+            ClassPrompt = classPrompt,
+        };
+    }
 
     /// <summary>The trainer's settings for <paramref name="method"/>, checked.</summary>
     /// <exception cref="ArgumentException">A value is out of range; the message names its option.</exception>
