@@ -87,8 +87,8 @@ internal sealed class TrainOptions
 
     public Option<int> ValidationSteps { get; } = new("--validation-steps") { HelpName = "S", Description = "Sampling steps of a validation image.", DefaultValueFactory = _ => 25 };
 
-    /// <summary>The names of <see cref="TrainerOptions"/>' and <see cref="ValidationSettings"/>' properties as options, for error messages.</summary>
-    private Dictionary<string, Option> ByProperty => new(StringComparer.Ordinal)
+    /// <summary>The options of <see cref="TrainerOptions"/>' properties, for error messages.</summary>
+    private Dictionary<string, Option> TrainerOptionsByProperty => new(StringComparer.Ordinal)
     {
         [nameof(TrainerOptions.Rank)] = Rank, [nameof(TrainerOptions.Lambda)] = Lambda, [nameof(TrainerOptions.LearningRate)] = Lr,
         [nameof(TrainerOptions.TokenLearningRate)] = TokenLr, [nameof(TrainerOptions.Beta1)] = Beta1, [nameof(TrainerOptions.Beta2)] = Beta2,
@@ -97,6 +97,11 @@ internal sealed class TrainOptions
         [nameof(TrainerOptions.BatchSize)] = BatchSize, [nameof(TrainerOptions.Steps)] = Steps, [nameof(TrainerOptions.MinSnrGamma)] = MinSnrGamma,
         [nameof(TrainerOptions.NoiseOffset)] = NoiseOffset, [nameof(TrainerOptions.Resolution)] = Resolution,
         [nameof(TrainerOptions.CheckpointEvery)] = CheckpointEvery, [nameof(TrainerOptions.PriorLossWeight)] = PriorLossWeight,
+    };
+
+    /// <summary>The options of <see cref="ValidationSettings"/>' properties, for error messages.</summary>
+    private Dictionary<string, Option> ValidationOptionsByProperty => new(StringComparer.Ordinal)
+    {
         [nameof(ValidationSettings.Every)] = ValidateEvery, [nameof(ValidationSettings.Prompt)] = ValidationPrompt,
         [nameof(ValidationSettings.Steps)] = ValidationSteps,
     };
@@ -121,7 +126,9 @@ internal sealed class TrainOptions
     {
         var (classImages, classPrompt) = (parse.GetValue(ClassImages), parse.GetValue(ClassPrompt));
         if ((classImages is null) != (classPrompt is null))
-            throw new ArgumentException($"prior preservation needs both {ClassImages.Name} DIR and {ClassPrompt.Name} TEXT.");
+            throw new ArgumentException(classImages is null
+                ? $"{ClassPrompt.Name} needs {ClassImages.Name} DIR (prior preservation)."
+                : $"{ClassImages.Name} needs {ClassPrompt.Name} TEXT (prior preservation).");
         return new ConceptLesson
         {
             Name = parse.GetValue(Concept)!,
@@ -162,7 +169,7 @@ internal sealed class TrainOptions
             GradientCheckpointing = parse.GetValue(GradientCheckpointing),
             PriorLossWeight = parse.GetValue(PriorLossWeight),
         };
-        Named(options.Validate);
+        Named(options.Validate, TrainerOptionsByProperty);
         return options;
     }
 
@@ -175,18 +182,18 @@ internal sealed class TrainOptions
         if (every == 0 && prompt is null) return null;
         if (every == 0) throw new ArgumentException($"{ValidationPrompt.Name} needs {ValidateEvery.Name} N.");
         var settings = new ValidationSettings { Every = every, Prompt = prompt ?? "", Steps = parse.GetValue(ValidationSteps) };
-        Named(settings.Validate);
+        Named(settings.Validate, ValidationOptionsByProperty);
         return settings;
     }
 
     /// <summary>Runs <paramref name="validate"/>, prefixing its error with the option the failing setting comes from.</summary>
-    private void Named(Action validate)
+    private static void Named(Action validate, Dictionary<string, Option> byProperty)
     {
         try
         {
             validate();
         }
-        catch (ArgumentException e) when (e.ParamName is { } property && ByProperty.TryGetValue(property, out var option))
+        catch (ArgumentException e) when (e.ParamName is { } property && byProperty.TryGetValue(property, out var option))
         {
             throw new ArgumentException($"{option.Name}: {e.Message.Replace($" (Parameter '{property}')", "", StringComparison.Ordinal)}", e);
         }
