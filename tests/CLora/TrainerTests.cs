@@ -80,6 +80,10 @@ public sealed class TrainerTests
         var kv = after.Keys.Where(k => k.Contains("attn2.to_k") || k.Contains("attn2.to_v")).Order().ToList();
         Assert.NotEmpty(kv);
         Assert.Equal(kv, changed);
+        Assert.Equal(kv, task.DenseDeltas.Select(d => d.Layer).Order());
+        foreach (var d in task.DenseDeltas)
+            Assert.Equal(after[d.Layer].Zip(before[d.Layer], (w, w0) => w - w0), d.Delta);
+        Assert.Equal(task.TokenRow.Length + kv.Sum(k => (long)after[k].Length), task.TrainedParameters);
     }
 
     [Fact]
