@@ -3,6 +3,7 @@ using IlgpuDiffusion.CLora;
 using IlgpuDiffusion.CLora.Training;
 using IlgpuDiffusion.Kernels;
 using IlgpuDiffusion.Model.Nn;
+using IlgpuDiffusion.Model.SafeTensors;
 using IlgpuDiffusion.Tests.Support;
 
 namespace IlgpuDiffusion.Tests.CLora;
@@ -36,7 +37,7 @@ public sealed class TrainerTests
     public void A_resumed_run_equals_an_uninterrupted_one_and_the_same_seed_gives_the_same_factors()
     {
         var options = Tiny with { Steps = 4, CheckpointEvery = 2, GradientAccumulation = 2, NoiseOffset = 0.1f, MinSnrGamma = 5f };
-        string checkpoint = Path.Combine(Directory.CreateTempSubdirectory("clora-ckpt-").FullName, "run.safetensors");
+        string folder = Directory.CreateTempSubdirectory("clora-ckpt-").FullName;
         var whole = Run(options, new TrainingRun());
         var again = Run(options, new TrainingRun());
         AssertSameTask(whole, again);
@@ -44,12 +45,13 @@ public sealed class TrainerTests
         using var cancel = new CancellationTokenSource();
         var interrupted = new TrainingRun
         {
-            CheckpointPath = checkpoint,
+            CheckpointPath = step => Path.Combine(folder, $"step-{step}.safetensors"),
             Cancellation = cancel.Token,
             Progress = p => { if (p.Step == 3) cancel.Cancel(); },
         };
         Assert.Throws<OperationCanceledException>(() => Run(options, interrupted));
-        var resumed = Run(options, new TrainingRun { CheckpointPath = checkpoint, Resume = true });
+        Assert.True(File.Exists(Path.Combine(folder, "step-2.safetensors")));
+        var resumed = Run(options, new TrainingRun { ResumeFrom = Path.Combine(folder, "step-2.safetensors") });
         AssertSameTask(whole, resumed);
     }
 
@@ -78,6 +80,10 @@ public sealed class TrainerTests
         var kv = after.Keys.Where(k => k.Contains("attn2.to_k") || k.Contains("attn2.to_v")).Order().ToList();
         Assert.NotEmpty(kv);
         Assert.Equal(kv, changed);
+        Assert.Equal(kv, task.DenseDeltas.Select(d => d.Layer).Order());
+        foreach (var d in task.DenseDeltas)
+            Assert.Equal(after[d.Layer].Zip(before[d.Layer], (w, w0) => w - w0), d.Delta);
+        Assert.Equal(task.TokenRow.Length + kv.Sum(k => (long)after[k].Length), task.TrainedParameters);
     }
 
     [Fact]
@@ -87,6 +93,58 @@ public sealed class TrainerTests
         string empty = Directory.CreateTempSubdirectory("clora-empty-").FullName;
         var e = Assert.Throws<ArgumentException>(() => ConceptDataset.Load(empty, TrainerModel.TokenText, model.Tokenizer, model.Vae, Devices.Portable, Tiny));
         Assert.Contains("holds no image", e.Message);
+    }
+
+    [Fact]
+    public void On_task_two_the_regularizer_is_zero_at_step_zero_and_matches_a_float64_reference_after_step_one()
+    {
+        var options = Tiny with { Steps = 1, FlipHorizontal = false };
+        using var model = new TrainerModel();
+        var first = Trainer(model).Train(Batches(model, options, images: 1), options, new InMemoryTaskSink());
+        var past = first.Factors.ToDictionary(f => f.Layer, PastDelta);
+        Assert.All(past.Values, p => Assert.Contains(p, v => v != 0));
+        foreach (var f in first.Factors)
+            model.Past.Set(f.Layer, Tensor.FromHost(Devices.Portable, [.. past[f.Layer].Select(v => (float)v)], f.OutFeatures, f.InFeatures));
+
+        model.Tokens.Add("<other>", seed: 8);
+        var second = options with { Steps = 2, CheckpointEvery = 1, Seed = 12 };
+        string folder = Directory.CreateTempSubdirectory("clora-task2-").FullName;
+        var regs = new List<float>();
+        var data = ConceptDataset.Load(TrainerModel.ImageFolder(1), "<other>", model.Tokenizer, model.Vae, Devices.Portable, second);
+        Trainer(model).Train(data.Batches(Devices.Portable, second, model.Schedule.TrainTimesteps), second, new InMemoryTaskSink(), new TrainingRun
+        {
+            Progress = p => regs.Add(p.Regularizer),
+            CheckpointPath = step => Path.Combine(folder, $"step-{step}.safetensors"),
+        });
+
+        Assert.Equal(0f, regs[0]); // up = 0 at the start of a task: no penalty, no gradient
+        using var afterStepOne = SafeTensorsReader.Open(Path.Combine(folder, "step-1.safetensors"));
+        double expected = first.Factors.Sum(f => HostRegularizer(past[f.Layer],
+            afterStepOne.ReadF32(f.Layer + ".lora_up"), afterStepOne.ReadF32(f.Layer + ".lora_down"), f.OutFeatures, f.Rank, f.InFeatures));
+        Assert.True(expected > 0, "the task-two factors after one step must meet the past delta");
+        Assert.True(Math.Abs(regs[1] - expected) <= 1e-4 * expected, $"regulariser after step one {regs[1]}, float64 reference {expected}");
+    }
+
+    [Fact]
+    public void Prior_preservation_adds_the_weighted_mse_of_the_class_batch()
+    {
+        const string classPrompt = "a photo of a dog";
+        var options = Tiny with { Steps = 1, PriorLossWeight = 0.5f };
+        using var model = new TrainerModel();
+        var classes = ConceptDataset.LoadClassImages(TrainerModel.ImageFolder(2), classPrompt, model.Tokenizer, model.Vae, Devices.Portable, options);
+        Assert.All(classes.Examples, e => Assert.Equal(model.Tokenizer.Encode(classPrompt), Assert.Single(e.Prompts)));
+        var conceptBatches = Batches(model, options, images: 1);
+        var classBatches = classes.Batches(Devices.Portable, options with { Seed = 99 }, model.Schedule.TrainTimesteps);
+        // Before training: a fresh adapter (up = 0) adds nothing, so step 1's forward sees these very losses.
+        float mse = Mse(model, conceptBatches.Next(0)), classMse = Mse(model, classBatches.Next(0));
+
+        TrainingProgress logged = default;
+        Trainer(model).Train(conceptBatches, options, new InMemoryTaskSink(), new TrainingRun { Progress = p => logged = p }, classBatches);
+
+        Assert.NotEqual(mse, classMse);
+        AssertClose(mse, logged.Mse);
+        AssertClose(classMse, logged.ClassMse);
+        AssertClose(mse + 0.5f * classMse, logged.Loss);
     }
 
     private static TrainedTask Run(TrainerOptions options, TrainingRun run)
@@ -112,8 +170,49 @@ public sealed class TrainerTests
     private static ConceptDataset Dataset(TrainerModel m, TrainerOptions options, int images = 2) =>
         ConceptDataset.Load(TrainerModel.ImageFolder(images), TrainerModel.TokenText, m.Tokenizer, m.Vae, Devices.Portable, options);
 
-    private static IBatchSource Batches(TrainerModel m, TrainerOptions options) =>
-        Dataset(m, options).Batches(Devices.Portable, options, m.Schedule.TrainTimesteps);
+    private static IBatchSource Batches(TrainerModel m, TrainerOptions options, int images = 2) =>
+        Dataset(m, options, images).Batches(Devices.Portable, options, m.Schedule.TrainTimesteps);
+
+    /// <summary>up·down [out, in] of one task in float64.</summary>
+    private static double[] PastDelta(TrainedFactors f)
+    {
+        var p = new double[f.OutFeatures * f.InFeatures];
+        for (int i = 0; i < f.OutFeatures; i++)
+            for (int k = 0; k < f.Rank; k++)
+                for (int j = 0; j < f.InFeatures; j++)
+                    p[i * f.InFeatures + j] += (double)f.Up[i * f.Rank + k] * f.Down[k * f.InFeatures + j];
+        return p;
+    }
+
+    /// <summary>Σ_ij P_ij²·(up·down)_ij² in float64 (docs/clora-spec.md §2, before λ).</summary>
+    private static double HostRegularizer(double[] past, float[] up, float[] down, int rows, int rank, int columns)
+    {
+        double sum = 0;
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < columns; j++)
+            {
+                double delta = 0;
+                for (int k = 0; k < rank; k++) delta += (double)up[i * rank + k] * down[k * columns + j];
+                double m = past[i * columns + j] * past[i * columns + j];
+                sum += m * delta * delta;
+            }
+        return sum;
+    }
+
+    /// <summary>The ε-prediction MSE of one batch (no adapters attached); disposes the batch.</summary>
+    private static float Mse(TrainerModel m, CLoraBatch batch)
+    {
+        using (Grad.NoGrad())
+        using (batch.Latents)
+        using (batch.Noise)
+        using (batch.Timesteps)
+        using (batch.InputIds)
+        using (var terms = CLoraLoss.Compute(m.UNet, m.TextEncoder, null, m.Past, m.Schedule, batch, 0f))
+            return terms.Read().Mse;
+    }
+
+    private static void AssertClose(float expected, float actual) =>
+        Assert.True(Math.Abs(expected - actual) <= 1e-5f * Math.Abs(expected), $"expected {expected}, got {actual}");
 
     private static Dictionary<string, float[]> LinearWeights(TrainerModel m) =>
         m.UNet.Descendants().OfType<LinearLayer>().ToDictionary(l => l.Name, l => l.Weight.Value.ToFloatArray());
