@@ -58,8 +58,8 @@ public sealed class BootstrapTests
     [Fact]
     public void KidIntervalContainsTheEstimateAndIsReproducible()
     {
-        var xs = EvalFixtures.Rows("kid.safetensors", "set_a");
-        var ys = EvalFixtures.Rows("kid.safetensors", "set_b");
+        var xs = MetricFixtures.Rows("kid.safetensors", "set_a");
+        var ys = MetricFixtures.Rows("kid.safetensors", "set_b");
         var score = KernelDistanceScore.Kid(xs, ys);
 
         var first = Bootstrap.Interval(score);

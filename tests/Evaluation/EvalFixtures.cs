@@ -1,23 +1,30 @@
-using System.Text.Json;
+using IlgpuDiffusion.Model.Images;
 using IlgpuDiffusion.Model.SafeTensors;
 using IlgpuDiffusion.Tests.Support;
 
 namespace IlgpuDiffusion.Tests.Evaluation;
 
-/// <summary>Reads the evaluation fixtures (../shared/fixtures/eval): embedding sets as rows and the reference JSON.</summary>
+/// <summary>Paths and readers for ../shared/fixtures/eval (tiny CLIP and DINO, reference outputs).</summary>
 internal static class EvalFixtures
 {
-    public static string ReferencePath(string file) => Fixtures.Path("eval", "reference", file);
+    public static string Clip => Fixtures.Path("eval", "tiny-clip");
 
-    /// <summary>A 2-D F32 tensor of a reference file as one float[] per row.</summary>
-    public static float[][] Rows(string file, string tensor)
+    public static string Dino => Fixtures.Path("eval", "tiny-dino");
+
+    public static SafeTensorsReader Preprocess() => SafeTensorsReader.Open(Fixtures.Path("eval", "reference", "preprocess.safetensors"));
+
+    public static SafeTensorsReader Eval() => SafeTensorsReader.Open(Fixtures.Path("eval", "reference", "eval.safetensors"));
+
+    /// <summary>An HWC uint8-valued F32 tensor of <paramref name="file"/> as an image.</summary>
+    public static RgbImage Image(SafeTensorsReader file, string name)
     {
-        using var reader = SafeTensorsReader.Open(ReferencePath(file));
-        var shape = reader.GetInfo(tensor).Shape;
-        var flat = reader.ReadF32(tensor);
-        int rows = shape[0], columns = shape[1];
-        return [.. Enumerable.Range(0, rows).Select(r => flat.AsSpan(r * columns, columns).ToArray())];
+        var shape = file.GetInfo(name).Shape;
+        var values = file.ReadF32(name);
+        var bytes = new byte[values.Length];
+        for (int i = 0; i < values.Length; i++) bytes[i] = checked((byte)values[i]);
+        return new RgbImage(shape[1], shape[0], bytes);
     }
 
-    public static JsonElement Json(string file) => JsonDocument.Parse(File.ReadAllText(ReferencePath(file))).RootElement;
+    /// <summary>The raw images raw_0, raw_1.</summary>
+    public static RgbImage[] RawImages(SafeTensorsReader file) => [Image(file, "raw_0"), Image(file, "raw_1")];
 }

@@ -16,9 +16,9 @@ public sealed class MetricParityTests
     [InlineData("b_vs_c", "set_b", "set_c")]
     public void KernelDistanceAndMeanCosineMatchTheReference(string pair, string x, string y)
     {
-        var expected = EvalFixtures.Json("kid.json").GetProperty("pairs").GetProperty(pair);
-        var xs = EvalFixtures.Rows("kid.safetensors", x);
-        var ys = EvalFixtures.Rows("kid.safetensors", y);
+        var expected = MetricFixtures.Json("kid.json").GetProperty("pairs").GetProperty(pair);
+        var xs = MetricFixtures.Rows("kid.safetensors", x);
+        var ys = MetricFixtures.Rows("kid.safetensors", y);
 
         double mmd = new KernelDistanceScore(xs, ys).Value;
         double cosine = new MeanCosineScore(xs, ys).Value;
@@ -30,8 +30,8 @@ public sealed class MetricParityTests
     [Fact]
     public void KidOnNormalisedEmbeddingsIsTheEstimatorOnTheUnitVectors()
     {
-        var xs = EvalFixtures.Rows("kid.safetensors", "set_a");
-        var ys = EvalFixtures.Rows("kid.safetensors", "set_b");
+        var xs = MetricFixtures.Rows("kid.safetensors", "set_a");
+        var ys = MetricFixtures.Rows("kid.safetensors", "set_b");
         // Independent route: normalise in float64 by hand, then the kernel sums written out directly.
         var nx = xs.Select(Unit).ToArray();
         var ny = ys.Select(Unit).ToArray();
@@ -46,10 +46,10 @@ public sealed class MetricParityTests
     [Fact]
     public void ClipIDinoIAndClipTMatchEvalJson()
     {
-        var scores = EvalFixtures.Json("eval.json").GetProperty("scores");
-        var clip = EvalFixtures.Rows("eval.safetensors", "clip_image_embeds");
-        var dino = EvalFixtures.Rows("eval.safetensors", "dino_cls");
-        var texts = EvalFixtures.Rows("eval.safetensors", "clip_text_embeds");
+        var scores = MetricFixtures.Json("eval.json").GetProperty("scores");
+        var clip = MetricFixtures.Rows("eval.safetensors", "clip_image_embeds");
+        var dino = MetricFixtures.Rows("eval.safetensors", "dino_cls");
+        var texts = MetricFixtures.Rows("eval.safetensors", "clip_text_embeds");
 
         double clipI = new MeanCosineScore(clip[..2], clip[2..]).Value;
         double dinoI = new MeanCosineScore(dino[..2], dino[2..]).Value;
@@ -65,7 +65,7 @@ public sealed class MetricParityTests
     [Fact]
     public void KidNeedsTwoEmbeddingsPerSet()
     {
-        var xs = EvalFixtures.Rows("kid.safetensors", "set_a");
+        var xs = MetricFixtures.Rows("kid.safetensors", "set_a");
 
         var error = Assert.Throws<ArgumentException>(() => KernelDistanceScore.Kid(xs[..1], xs));
         Assert.Contains("generated set: needs at least 2 embeddings, got 1", error.Message);
@@ -76,7 +76,7 @@ public sealed class MetricParityTests
     [Fact]
     public void MismatchedDimensionsAreNamed()
     {
-        var xs = EvalFixtures.Rows("kid.safetensors", "set_a");
+        var xs = MetricFixtures.Rows("kid.safetensors", "set_a");
         var error = Assert.Throws<ArgumentException>(() => new MeanCosineScore(xs, [new float[3], new float[3]]));
         Assert.Contains("real set: embedding 0 has length 3, expected 16", error.Message);
     }

@@ -1,25 +1,82 @@
+using IlgpuDiffusion.Autograd;
+using IlgpuDiffusion.Evaluation.Models;
+using IlgpuDiffusion.Evaluation.Preprocessing;
 using IlgpuDiffusion.Kernels;
+using IlgpuDiffusion.Model.Configs;
 using IlgpuDiffusion.Model.Images;
+using IlgpuDiffusion.Model.Loading;
 
 namespace IlgpuDiffusion.Evaluation.Extractors;
 
-/// <summary>transformers' <c>ViTModel</c> (DINO layout) as an image feature extractor: the CLS token after the final layer norm.</summary>
+/// <summary>
+/// transformers' <c>ViTModel</c> in the layout of facebook/dino-vits16 (no pooler) as an image feature extractor:
+/// the CLS token of <c>last_hidden_state</c>, after the final layer norm. Images go through the folder's
+/// <c>ViTImageProcessor</c>.
+/// <code>
+/// using var dino = DinoModel.Load("models/dino-vits16", device);
+/// float[][] features = dino.EmbedImages(pictures);
+/// </code>
+/// </summary>
 public sealed class DinoModel : IImageEmbedder, IDisposable
 {
-    private DinoModel()
+    private readonly Device device;
+    private readonly VitTower tower;
+
+    private DinoModel(Device device, VisionConfig config, ImageProcessor processor, VitTower tower)
     {
+        this.device = device;
+        this.tower = tower;
+        Config = config;
+        Processor = processor;
     }
 
     public string Name => "dino";
 
-    public int Dimension => throw new NotImplementedException();
+    public int Dimension => Config.HiddenSize;
 
-    /// <summary>Loads a Hugging Face ViT folder (config.json, model.safetensors, preprocessor_config.json).</summary>
-    public static DinoModel Load(string folder, Device device) => throw new NotImplementedException();
+    public VisionConfig Config { get; }
 
-    public float[][] EmbedImages(IReadOnlyList<RgbImage> images) => throw new NotImplementedException();
+    /// <summary>The folder's image processor.</summary>
+    public ImageProcessor Processor { get; }
 
-    public void Dispose()
+    /// <summary>
+    /// Loads a Hugging Face ViT folder: config.json (ViTConfig), model.safetensors (names with or without the
+    /// <c>vit.</c> prefix; a pooler or classifier head is ignored), preprocessor_config.json.
+    /// </summary>
+    /// <exception cref="CheckpointException">A file is missing or the tensors do not match the config (the message names the file).</exception>
+    /// <exception cref="ConfigException">A config file is invalid (named with the key).</exception>
+    public static DinoModel Load(string folder, Device device)
     {
+        const string what = "DINO ViT";
+        var config = VisionConfig.Vit(ConfigJson.Load(ModelFolder.File(folder, "config.json", what)));
+        var processor = ImageProcessor.Load(ModelFolder.File(folder, "preprocessor_config.json", what));
+        string prefix = "";
+        return ModelFolder.Load(folder, what, device, weights =>
+        {
+            prefix = weights.Contains("vit.embeddings.cls_token") ? "vit." : "";
+            return new DinoModel(device, config, processor, new VitTower(config, weights, prefix));
+        }, name => !name.StartsWith(prefix + "embeddings.", StringComparison.Ordinal) && !name.StartsWith(prefix + "encoder.", StringComparison.Ordinal)
+                   && name != prefix + "layernorm.weight" && name != prefix + "layernorm.bias");
     }
+
+    /// <summary>Pixel values F32 [N, 3, S, S] → last_hidden_state (after the final layer norm) and the CLS token.</summary>
+    public TowerOutput EncodeImages(Tensor pixelValues)
+    {
+        using var _ = Grad.NoGrad();
+        return tower.Forward(pixelValues);
+    }
+
+    public float[][] EmbedImages(IReadOnlyList<RgbImage> images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        return EmbeddingBatches.Run(Dimension, images.Count, (start, count) =>
+        {
+            var pixels = Processor.PixelValues([.. images.Skip(start).Take(count)], out int height, out int width);
+            using var input = Tensor.FromHost(device, pixels, count, 3, height, width);
+            using var output = EncodeImages(input);
+            return output.Features.Value.ToFloatArray();
+        });
+    }
+
+    public void Dispose() => tower.Dispose();
 }

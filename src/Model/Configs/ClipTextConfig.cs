@@ -43,9 +43,11 @@ public sealed record ClipTextConfig
     public int HeadDim => HiddenSize / NumAttentionHeads;
 
     /// <summary>Reads a transformers <c>text_encoder/config.json</c>.</summary>
-    public static ClipTextConfig Load(string path)
+    public static ClipTextConfig Load(string path) => From(ConfigJson.Load(path));
+
+    /// <summary>Reads the text config from <paramref name="json"/> (a file, or CLIPConfig's <c>text_config</c> section).</summary>
+    internal static ClipTextConfig From(ConfigJson json)
     {
-        var json = ConfigJson.Load(path);
         var config = new ClipTextConfig
         {
             VocabSize = json.Int("vocab_size"),
@@ -58,7 +60,7 @@ public sealed record ClipTextConfig
             LayerNormEps = json.Double("layer_norm_eps", 1e-5),
             ProjectionDim = json.OptionalInt("projection_dim"),
         };
-        config.Validate(path);
+        config.Validate(json.Path);
         return config;
     }
 

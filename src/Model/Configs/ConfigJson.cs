@@ -10,11 +10,13 @@ namespace IlgpuDiffusion.Model.Configs;
 internal sealed class ConfigJson
 {
     private readonly JsonElement root;
+    private readonly string keyPrefix;
 
-    private ConfigJson(string path, JsonElement root)
+    private ConfigJson(string path, JsonElement root, string keyPrefix = "")
     {
         Path = path;
         this.root = root;
+        this.keyPrefix = keyPrefix;
     }
 
     /// <summary>The file the values come from (named in every error).</summary>
@@ -59,6 +61,18 @@ internal sealed class ConfigJson
 
     public IReadOnlyList<string> Strings(string key) => List(key, "a list of strings", AsString);
 
+    public IReadOnlyList<double> Doubles(string key) => List(key, "a list of numbers", AsDouble);
+
+    /// <summary>The nested object <paramref name="key"/> (e.g. CLIP's <c>text_config</c>), read from the same file; errors name <c>key.inner</c>.</summary>
+    public ConfigJson Section(string key)
+    {
+        var value = Find(key) ?? throw Missing(key);
+        return value.ValueKind == JsonValueKind.Object ? new ConfigJson(Path, value, keyPrefix + key + ".") : throw WrongType(key, "an object", value);
+    }
+
+    /// <summary>Whether <paramref name="key"/> holds a JSON object rather than a number or a list.</summary>
+    public bool IsObject(string key) => Find(key) is { ValueKind: JsonValueKind.Object };
+
     /// <summary>The strings of <paramref name="key"/>, or null when the key is absent.</summary>
     public IReadOnlyList<string>? OptionalStrings(string key) => Has(key) ? Strings(key) : null;
 
@@ -89,11 +103,11 @@ internal sealed class ConfigJson
     public void RequireDefault(string key, string defaultJson)
     {
         if (Find(key) is { } value && value.GetRawText() != defaultJson)
-            throw new ConfigException(Path, key, $"{value.GetRawText()} is not supported (an SD 1.x model has {defaultJson})");
+            throw new ConfigException(Path, keyPrefix + key, $"{value.GetRawText()} is not supported (an SD 1.x model has {defaultJson})");
     }
 
     /// <summary>An error for a value that fails a range or consistency check.</summary>
-    public ConfigException Invalid(string key, string problem) => new(Path, key, problem);
+    public ConfigException Invalid(string key, string problem) => new(Path, keyPrefix + key, problem);
 
     private JsonElement? Find(string key) =>
         root.TryGetProperty(key, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
@@ -107,10 +121,13 @@ internal sealed class ConfigJson
 
     private IReadOnlyList<T> CheckLength<T>(string key, IReadOnlyList<T> values, int blocks) => values.Count == blocks
         ? values
-        : throw new ConfigException(Path, key, $"has {values.Count} entries, expected one per block ({blocks})");
+        : throw new ConfigException(Path, keyPrefix + key, $"has {values.Count} entries, expected one per block ({blocks})");
 
     private int AsInt(string key, JsonElement value) =>
         value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var result) ? result : throw WrongType(key, "an integer", value);
+
+    private double AsDouble(string key, JsonElement value) =>
+        value.ValueKind == JsonValueKind.Number ? value.GetDouble() : throw WrongType(key, "a number", value);
 
     private bool AsBool(string key, JsonElement value) => value.ValueKind switch
     {
@@ -122,8 +139,8 @@ internal sealed class ConfigJson
     private string AsString(string key, JsonElement value) =>
         value.ValueKind == JsonValueKind.String ? value.GetString()! : throw WrongType(key, "a string", value);
 
-    private ConfigException Missing(string key) => new(Path, key, "required key is missing");
+    private ConfigException Missing(string key) => new(Path, keyPrefix + key, "required key is missing");
 
     private ConfigException WrongType(string key, string expected, JsonElement value) =>
-        new(Path, key, $"expected {expected}, found {value.GetRawText()}");
+        new(Path, keyPrefix + key, $"expected {expected}, found {value.GetRawText()}");
 }
