@@ -36,7 +36,7 @@ public sealed class TrainerTests
     public void A_resumed_run_equals_an_uninterrupted_one_and_the_same_seed_gives_the_same_factors()
     {
         var options = Tiny with { Steps = 4, CheckpointEvery = 2, GradientAccumulation = 2, NoiseOffset = 0.1f, MinSnrGamma = 5f };
-        string checkpoint = Path.Combine(Directory.CreateTempSubdirectory("clora-ckpt-").FullName, "run.safetensors");
+        string folder = Directory.CreateTempSubdirectory("clora-ckpt-").FullName;
         var whole = Run(options, new TrainingRun());
         var again = Run(options, new TrainingRun());
         AssertSameTask(whole, again);
@@ -44,12 +44,13 @@ public sealed class TrainerTests
         using var cancel = new CancellationTokenSource();
         var interrupted = new TrainingRun
         {
-            CheckpointPath = checkpoint,
+            CheckpointPath = step => Path.Combine(folder, $"step-{step}.safetensors"),
             Cancellation = cancel.Token,
             Progress = p => { if (p.Step == 3) cancel.Cancel(); },
         };
         Assert.Throws<OperationCanceledException>(() => Run(options, interrupted));
-        var resumed = Run(options, new TrainingRun { CheckpointPath = checkpoint, Resume = true });
+        Assert.True(File.Exists(Path.Combine(folder, "step-2.safetensors")));
+        var resumed = Run(options, new TrainingRun { ResumeFrom = Path.Combine(folder, "step-2.safetensors") });
         AssertSameTask(whole, resumed);
     }
 

@@ -185,6 +185,16 @@ public sealed class ConceptLibrary
     /// <summary>The checkpoint of <paramref name="concept"/> with the highest step, or null when it has none.</summary>
     public CheckpointFile? LatestCheckpoint(string concept) => CheckpointFiles.Latest(CheckpointFolder(concept));
 
+    /// <summary>
+    /// Deletes <paramref name="concept"/>'s checkpoints with a step below <paramref name="below"/> (all by default, e.g.
+    /// once the concept is in the library; the newest one's predecessors after a new checkpoint is written).
+    /// </summary>
+    public void DeleteCheckpoints(string concept, int below = int.MaxValue)
+    {
+        foreach (var checkpoint in CheckpointFiles.All(CheckpointFolder(concept)).Where(c => c.Step < below).ToList())
+            File.Delete(checkpoint.Path);
+    }
+
     /// <summary>What the library records for a concept added as task <paramref name="task"/>.</summary>
     internal static LibraryConcept Describe(int task, ConceptRecord record, LibraryMethod method, IReadOnlyList<LibraryLayer> layers, int tokenWidth)
     {

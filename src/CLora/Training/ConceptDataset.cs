@@ -49,15 +49,35 @@ public sealed class ConceptDataset
         string folder, string tokenText, ClipTokenizer tokenizer, AutoencoderKL vae, Device device, TrainerOptions options)
     {
         ArgumentNullException.ThrowIfNull(tokenText);
+        return Load(folder, "concept image folder", file => [.. Prompts(file).Select(p => p.Replace("{}", tokenText, StringComparison.Ordinal))],
+            tokenizer, vae, device, options);
+    }
+
+    /// <summary>
+    /// Prepares the generic class images of prior preservation in <paramref name="folder"/>: encoded and flipped as a
+    /// concept's, every one paired with <paramref name="classPrompt"/> (e.g. "a photo of a dog"; captions are ignored).
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="ArgumentException">The folder holds no PNG or JPEG image, or the prompt is blank.</exception>
+    public static ConceptDataset LoadClassImages(
+        string folder, string classPrompt, ClipTokenizer tokenizer, AutoencoderKL vae, Device device, TrainerOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(classPrompt)) throw new ArgumentException("the class prompt of prior preservation is blank.", nameof(classPrompt));
+        return Load(folder, "class image folder", _ => [classPrompt], tokenizer, vae, device, options);
+    }
+
+    private static ConceptDataset Load(string folder, string kind, Func<string, IReadOnlyList<string>> prompts,
+        ClipTokenizer tokenizer, AutoencoderKL vae, Device device, TrainerOptions options)
+    {
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(vae);
         ArgumentNullException.ThrowIfNull(options);
-        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"concept image folder '{folder}' does not exist.");
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"{kind} '{folder}' does not exist.");
         var files = Directory.EnumerateFiles(folder)
             .Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
             .Order(StringComparer.Ordinal).ToList();
         if (files.Count == 0)
-            throw new ArgumentException($"concept image folder '{folder}' holds no image (.png, .jpg, .jpeg).", nameof(folder));
+            throw new ArgumentException($"{kind} '{folder}' holds no image (.png, .jpg, .jpeg).", nameof(folder));
         int factor = 1 << (vae.Config.BlockOutChannels.Count - 1);
         if (options.Resolution % factor != 0)
             throw new ArgumentException($"resolution {options.Resolution} is not a multiple of the VAE's factor {factor}.", nameof(options));
@@ -65,8 +85,8 @@ public sealed class ConceptDataset
         {
             var image = ImageFile.Read(file).ResizeAndCenterCrop(options.Resolution, options.Resolution);
             var variants = options.FlipHorizontal ? new[] { image, image.FlipHorizontal() } : [image];
-            var prompts = Prompts(file).Select(p => tokenizer.Encode(p.Replace("{}", tokenText, StringComparison.Ordinal))).ToList();
-            return new ConceptExample(file, [.. variants.Select(v => Encode(vae, device, v))], prompts);
+            var ids = prompts(file).Select(p => tokenizer.Encode(p)).ToList();
+            return new ConceptExample(file, [.. variants.Select(v => Encode(vae, device, v))], ids);
         }).ToList();
         return new ConceptDataset(examples, options.Resolution / factor, vae.Config.LatentChannels);
     }

@@ -78,6 +78,15 @@ public sealed record TrainerOptions
     /// <summary>Save a checkpoint every this many optimizer steps (0 = never).</summary>
     public int CheckpointEvery { get; init; }
 
+    /// <summary>
+    /// w of prior preservation: with class images the loss is the concept's MSE + w · the class images' MSE (diffusers'
+    /// DreamBooth, whose default 1.0 this is). Unused without class images.
+    /// </summary>
+    public float PriorLossWeight { get; init; } = 1f;
+
+    /// <summary>Recompute the UNet blocks' activations in backward instead of keeping them (less memory, one more forward).</summary>
+    public bool GradientCheckpointing { get; init; }
+
     /// <summary>λ as the loss uses it: 0 unless the method is C-LoRA.</summary>
     public float EffectiveLambda => Method == TrainingMethod.CLora ? Lambda : 0f;
 
@@ -103,7 +112,17 @@ public sealed record TrainerOptions
         if (WarmupSteps < 0) throw new ArgumentException($"{nameof(WarmupSteps)} {WarmupSteps} must be ≥ 0.", nameof(WarmupSteps));
         if (CheckpointEvery < 0) throw new ArgumentException($"{nameof(CheckpointEvery)} {CheckpointEvery} must be ≥ 0.", nameof(CheckpointEvery));
         if (!(Lambda >= 0) || !float.IsFinite(Lambda)) throw new ArgumentException($"λ {Lambda} must be finite and ≥ 0.", nameof(Lambda));
+        if (!(PriorLossWeight >= 0) || !float.IsFinite(PriorLossWeight))
+            throw new ArgumentException($"{nameof(PriorLossWeight)} {PriorLossWeight} must be finite and ≥ 0.", nameof(PriorLossWeight));
+        if (MinSnrGamma is { } gamma && (!(gamma > 0) || !float.IsFinite(gamma)))
+            throw new ArgumentException($"{nameof(MinSnrGamma)} {gamma} must be finite and > 0.", nameof(MinSnrGamma));
+        if (NoiseOffset is { } offset && (!(offset >= 0) || !float.IsFinite(offset)))
+            throw new ArgumentException($"{nameof(NoiseOffset)} {offset} must be finite and ≥ 0.", nameof(NoiseOffset));
         if (!(MaxGradNorm > 0) || !float.IsFinite(MaxGradNorm)) throw new ArgumentException($"{nameof(MaxGradNorm)} {MaxGradNorm} must be finite and > 0.", nameof(MaxGradNorm));
+        if (!(LearningRate >= 0) || !float.IsFinite(LearningRate))
+            throw new ArgumentException($"{nameof(LearningRate)} {LearningRate} must be finite and ≥ 0.", nameof(LearningRate));
+        if (!(TokenLearningRate >= 0) || !float.IsFinite(TokenLearningRate))
+            throw new ArgumentException($"{nameof(TokenLearningRate)} {TokenLearningRate} must be finite and ≥ 0.", nameof(TokenLearningRate));
         AdapterSettings(1f).Validate();
         TokenSettings(1f).Validate();
     }
