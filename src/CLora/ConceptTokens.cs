@@ -105,18 +105,40 @@ public sealed class ConceptTokens : IDisposable
             throw new ArgumentException($"concept token {text}: the row has {row.Length} values, the text encoder {channels}.", nameof(row));
         if (text.Length < 3 || text[0] != '<' || text[^1] != '>')
             throw new ArgumentException($"concept token '{text}' must be written <name>, so it cannot capture an ordinary word.", nameof(text));
+        return AddRows(text, row, train)[0];
+    }
+
+    /// <summary>
+    /// Adds a textual-inversion embedding, frozen: <paramref name="text"/> (any text without whitespace; by A1111's
+    /// convention the file name) stands for the <paramref name="vectors"/> [n, hidden], n consecutive ids, one
+    /// <see cref="ConceptToken"/> each (all with this text), which a prompt gets in place of the text.
+    /// </summary>
+    /// <exception cref="ArgumentException">The text is a token already or holds whitespace, or the vectors are not whole hidden-sized rows.</exception>
+    public IReadOnlyList<ConceptToken> AddEmbedding(string text, ReadOnlySpan<float> vectors)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        int channels = encoder.Config.HiddenSize;
+        if (vectors.Length == 0 || vectors.Length % channels != 0)
+            throw new ArgumentException($"embedding '{text}': {vectors.Length} values are not whole vectors of the text encoder's width {channels}.", nameof(vectors));
+        return AddRows(text, vectors, train: false);
+    }
+
+    /// <summary>Registers <paramref name="text"/> as one id per row of <paramref name="rows"/> and appends the rows (the first trained when <paramref name="train"/>).</summary>
+    private ConceptToken[] AddRows(string text, ReadOnlySpan<float> rows, bool train)
+    {
+        int channels = encoder.Config.HiddenSize, count = rows.Length / channels;
         int expected = encoder.Config.VocabSize + tokens.Count;
         if (tokenizer.AddedTokens.ContainsKey(ClipTextCleaner.Clean(text)))
-            throw new ArgumentException($"concept token '{text}' was added already.", nameof(text));
-        int id = tokenizer.AddToken(text);
+            throw new ArgumentException($"token '{text}' was added already.", nameof(text));
+        int id = tokenizer.AddToken(text, count);
         if (id != expected)
             throw new InvalidOperationException($"the tokenizer gave '{text}' id {id}, expected {expected}: tokens were added to it elsewhere.");
-        var token = new ConceptToken(text, id, tokens.Count);
-        float[] all = [.. CurrentValues(), .. row];
-        tokens.Add(token);
-        if (train) Training = token;
+        var added = Enumerable.Range(0, count).Select(k => new ConceptToken(text, id + k, tokens.Count + k)).ToArray();
+        float[] all = [.. CurrentValues(), .. rows];
+        tokens.AddRange(added);
+        if (train) Training = added[0];
         Replace(all);
-        return token;
+        return added;
     }
 
     /// <summary>Ends training (end of a task): every row is frozen and receives no gradient.</summary>

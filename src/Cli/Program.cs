@@ -1,5 +1,6 @@
 using System.CommandLine;
 using IlgpuDiffusion.Cli.Commands;
+using IlgpuDiffusion.CLora.Interop;
 using IlgpuDiffusion.Model.Configs;
 using IlgpuDiffusion.Model.Loading;
 
@@ -31,7 +32,7 @@ public static class Program
         }
         catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException
                                       or InvalidOperationException or UnauthorizedAccessException or NotSupportedException
-                                      or CheckpointException or ConfigException or WeightsMismatchException)
+                                      or CheckpointException or ConfigException or WeightsMismatchException or InteropFileException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

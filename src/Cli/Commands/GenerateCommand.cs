@@ -11,7 +11,8 @@ namespace IlgpuDiffusion.Cli.Commands;
 /// <c>generate --model PATH --prompt P [options]</c>: text-to-image (or image-to-image with <c>--init-image</c>) through
 /// <see cref="StableDiffusionPipeline"/>, writing PNGs with A1111 parameters, a progress line on stderr and a summary
 /// of the time and device memory spent. A full-size model on the CPU accelerator is refused without <c>--force</c>,
-/// with an estimate of how long it would take (checked before any weight is loaded).
+/// with an estimate of how long it would take (checked before any weight is loaded). <c>--library</c>, <c>--lora</c> and
+/// <c>--embedding</c> customise the loaded model first (<see cref="CustomizationOptions"/>).
 /// </summary>
 internal static class GenerateCommand
 {
@@ -19,6 +20,7 @@ internal static class GenerateCommand
     {
         var modelOptions = new ModelOptions();
         var options = new GenerateOptions();
+        var customization = new CustomizationOptions();
         var output = new Option<string>("--output")
         {
             HelpName = "FILE",
@@ -35,15 +37,19 @@ internal static class GenerateCommand
         var command = new Command("generate", "Make images from a prompt (text-to-image, or image-to-image with --init-image).");
         modelOptions.AddTo(command);
         options.AddTo(command);
+        customization.AddTo(command);
         foreach (Option option in new Option[] { output, outputLatents, device, force }) command.Options.Add(option);
         command.SetAction(parse =>
         {
             var request = options.Request(parse);
+            var source = modelOptions.Source(parse);
+            var extras = customization.Read(parse, source.ModelPath);
             using var opened = CommonOptions.OpenDevice(parse.GetValue(device));
-            using var checkpoint = CheckpointLoader.Open(modelOptions.Source(parse), opened);
+            using var checkpoint = CheckpointLoader.Open(source, opened);
             var plan = GenerationPlan.For(checkpoint.Config, request);
             if (opened.IsCpu && plan.IsFullSizeModel) RefuseOrWarn(plan, parse.GetValue(force));
             using var pipeline = StableDiffusionPipeline.Load(checkpoint, parse.GetValue(options.Vae));
+            using var custom = extras?.Apply(pipeline, request, Console.Error);
             var result = pipeline.Generate(request, new ProgressLine(Console.Error).Report);
             Save(result, parse.GetValue(output)!, parse.GetValue(outputLatents));
             PrintSummary(result);

@@ -7,8 +7,9 @@ namespace IlgpuDiffusion.Model.Text;
 /// The CLIP byte-level BPE tokenizer of Stable Diffusion 1.x, matching transformers' CLIPTokenizer: text cleanup
 /// (<see cref="ClipTextCleaner"/>), CLIP's word regex, byte-level BPE with the "&lt;/w&gt;" end-of-word suffix, then
 /// <c>[bos] + tokens + [eos]</c> truncated to 77 ids (the last one stays eos) and padded with the eos id.
-/// Tokens added with <see cref="AddToken"/> (concept tokens such as <c>&lt;my-dog&gt;</c>) take the ids after the
-/// vocabulary and are matched before the word split, like transformers' <c>add_tokens</c>.
+/// Tokens added with <see cref="AddToken(string)"/> (concept tokens such as <c>&lt;my-dog&gt;</c>) take the ids after the
+/// vocabulary and are matched before the word split, like transformers' <c>add_tokens</c>; a multi-vector
+/// textual-inversion embedding is one text standing for several consecutive ids.
 /// </summary>
 public sealed partial class ClipTokenizer
 {
@@ -19,6 +20,8 @@ public sealed partial class ClipTokenizer
     private const string EndOfText = "<|endoftext|>";
     private readonly BpeTokenizer bpe;
     private readonly Dictionary<string, int> added = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> addedCounts = new(StringComparer.Ordinal);
+    private int addedIds;
     private Regex? addedPattern;
 
     private ClipTokenizer(BpeTokenizer bpe, int bosId, int eosId)
@@ -35,33 +38,52 @@ public sealed partial class ClipTokenizer
     public int EosId { get; }
 
     /// <summary>Number of ids: the vocabulary's entries plus the added tokens.</summary>
-    public int VocabularySize => bpe.Vocabulary.Count + added.Count;
+    public int VocabularySize => bpe.Vocabulary.Count + addedIds;
 
-    /// <summary>The added tokens (their cleaned, lower-case text) and their ids.</summary>
+    /// <summary>The added tokens (their cleaned, lower-case text) and their (first) ids.</summary>
     public IReadOnlyDictionary<string, int> AddedTokens => added;
 
     /// <summary>
     /// Registers <paramref name="text"/> (e.g. <c>&lt;my-dog&gt;</c>) as a single token with the next id after the
     /// vocabulary and the tokens added before it (49408, 49409, … for CLIP), and returns that id, or the existing id
     /// when it was added already. Prompts are matched after cleanup, so case-insensitively (CLIP lower-cases): every
-    /// occurrence becomes the token, even inside a word, and the text around it is tokenized as usual.
+    /// occurrence becomes the token, even inside a word, and the text around it is tokenized as usual — except that a
+    /// token beginning (ending) with a letter or digit is not matched after (before) another letter or digit, so an
+    /// embedding named <c>cat</c> does not capture <c>category</c>.
     /// </summary>
     /// <exception cref="ArgumentException">The text is empty or holds whitespace after cleanup, or is a special token.</exception>
-    public int AddToken(string text)
+    public int AddToken(string text) => AddToken(text, 1);
+
+    /// <summary>
+    /// Registers <paramref name="text"/> as <paramref name="count"/> consecutive ids (a textual-inversion embedding of
+    /// that many vectors, which A1111 expands in place) and returns the first; as <see cref="AddToken(string)"/> otherwise.
+    /// </summary>
+    /// <exception cref="ArgumentException">As <see cref="AddToken(string)"/>, or the text was added with another count.</exception>
+    public int AddToken(string text, int count)
     {
         ArgumentNullException.ThrowIfNull(text);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         var token = ClipTextCleaner.Clean(text);
         if (token.Length == 0 || token.Any(char.IsWhiteSpace))
             throw new ArgumentException($"tokenizer: added token '{text}' must be non-empty and hold no whitespace.", nameof(text));
         if (token is StartOfText or EndOfText)
             throw new ArgumentException($"tokenizer: '{text}' is a special token.", nameof(text));
-        if (added.TryGetValue(token, out int existing)) return existing;
+        if (added.TryGetValue(token, out int existing))
+            return addedCounts[token] == count
+                ? existing
+                : throw new ArgumentException($"tokenizer: '{text}' was added with {addedCounts[token]} id(s), not {count}.", nameof(text));
         int id = VocabularySize;
         added.Add(token, id);
+        addedCounts.Add(token, count);
+        addedIds += count;
         // Longest first, so a token that extends another wins (as transformers' trie does).
-        addedPattern = new Regex(string.Join('|', added.Keys.OrderByDescending(k => k.Length).Select(Regex.Escape)), RegexOptions.CultureInvariant);
+        addedPattern = new Regex(string.Join('|', added.Keys.OrderByDescending(k => k.Length).Select(AddedTokenPattern)), RegexOptions.CultureInvariant);
         return id;
     }
+
+    /// <summary>The token's regex: the escaped text, not glued to a letter or digit on a side where it begins or ends with one.</summary>
+    private static string AddedTokenPattern(string token) =>
+        (char.IsLetterOrDigit(token[0]) ? @"(?<![\p{L}\p{N}])" : "") + Regex.Escape(token) + (char.IsLetterOrDigit(token[^1]) ? @"(?![\p{L}\p{N}])" : "");
 
     /// <summary>
     /// Loads <c>vocab.json</c> and <c>merges.txt</c> from <paramref name="folder"/> (a model's <c>tokenizer/</c>).
@@ -105,7 +127,7 @@ public sealed partial class ClipTokenizer
         foreach (Match m in addedPattern.Matches(cleaned))
         {
             ids.AddRange(Bpe(cleaned[at..m.Index]));
-            ids.Add(added[m.Value]);
+            for (int k = 0; k < addedCounts[m.Value]; k++) ids.Add(added[m.Value] + k);
             at = m.Index + m.Length;
         }
         ids.AddRange(Bpe(cleaned[at..]));
