@@ -19,6 +19,7 @@ public static class Program
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(ConceptsCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(MetricsCommand.Create());
         return Run(root, args);
     }
 
