@@ -31,7 +31,7 @@ internal static class MetricsCommand
             using var opened = CommonOptions.OpenDevice(parse.GetValue(device));
             using var clipModel = ClipModel.Load(parse.GetValue(clip)!, opened);
             using var dinoModel = parse.GetValue(dino) is { } dinoPath ? DinoModel.Load(dinoPath, opened) : null;
-            var results = FolderMetrics.Score(parse.GetValue(real)!, parse.GetValue(generated)!, Extractors.Of(clipModel, dinoModel), parse.GetValue(prompt));
+            var results = FolderMetrics.Score(parse.GetValue(real)!, parse.GetValue(generated)!, FeatureExtractors.Of(clipModel, dinoModel), parse.GetValue(prompt));
             Console.WriteLine(parse.GetValue(json) ? Json(results) : Table(results));
             return 0;
         });

@@ -9,18 +9,18 @@ namespace IlgpuDiffusion.Evaluation.Scoring;
 /// a 95% percentile-bootstrap interval (<see cref="Bootstrap"/>). KID needs at least 2 images per folder.
 /// <code>
 /// using var clip = ClipModel.Load("models/clip-vit-base-patch32", device);
-/// var results = FolderMetrics.Score("photos/rex", "out/rex", Extractors.Of(clip), prompt: "a photo of a dog");
+/// var results = FolderMetrics.Score("photos/rex", "out/rex", FeatureExtractors.Of(clip), prompt: "a photo of a dog");
 /// </code>
 /// </summary>
 public static class FolderMetrics
 {
-    /// <summary>Reads both folders and scores them (<see cref="Score(IReadOnlyList{RgbImage}, IReadOnlyList{RgbImage}, Extractors, string?, int, ulong)"/>).</summary>
-    public static IReadOnlyList<MetricResult> Score(string realFolder, string generatedFolder, Extractors extractors, string? prompt = null,
+    /// <summary>Reads both folders and scores them (<see cref="Score(IReadOnlyList{RgbImage}, IReadOnlyList{RgbImage}, FeatureExtractors, string?, int, ulong)"/>).</summary>
+    public static IReadOnlyList<MetricResult> Score(string realFolder, string generatedFolder, FeatureExtractors extractors, string? prompt = null,
         int resamples = Bootstrap.DefaultResamples, ulong seed = Bootstrap.DefaultSeed) =>
         Score(ImageFolder.Read(realFolder, 2), ImageFolder.Read(generatedFolder, 2), extractors, prompt, resamples, seed);
 
     /// <summary>The metrics of <paramref name="generated"/> against <paramref name="real"/>, in <see cref="MetricKind.All"/> order.</summary>
-    public static IReadOnlyList<MetricResult> Score(IReadOnlyList<RgbImage> real, IReadOnlyList<RgbImage> generated, Extractors extractors,
+    public static IReadOnlyList<MetricResult> Score(IReadOnlyList<RgbImage> real, IReadOnlyList<RgbImage> generated, FeatureExtractors extractors,
         string? prompt = null, int resamples = Bootstrap.DefaultResamples, ulong seed = Bootstrap.DefaultSeed)
     {
         ArgumentNullException.ThrowIfNull(extractors);
