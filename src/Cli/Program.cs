@@ -20,6 +20,7 @@ public static class Program
         root.Subcommands.Add(ConceptsCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(MetricsCommand.Create());
+        root.Subcommands.Add(EvaluateSequenceCommand.Create());
         return Run(root, args);
     }
 
