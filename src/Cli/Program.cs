@@ -19,6 +19,8 @@ public static class Program
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(ConceptsCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(MetricsCommand.Create());
         root.Subcommands.Add(EvaluateSequenceCommand.Create());
         return Run(root, args);

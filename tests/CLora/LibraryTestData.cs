@@ -36,8 +36,11 @@ internal static class LibraryTestData
         Created = new DateTimeOffset(2025, 3, 4, 5, 6, 7, TimeSpan.Zero),
     };
 
-    /// <summary>Random factors of <paramref name="rank"/> for every layer; the up factor is non-zero, as after training.</summary>
-    public static Dictionary<string, Factors> Factors(Random random, int rank) => Layers.ToDictionary(l => l.Name,
+    /// <summary>
+    /// Random factors of <paramref name="rank"/> for every layer (of <paramref name="layers"/>, default <see cref="Layers"/>);
+    /// the up factor is non-zero, as after training.
+    /// </summary>
+    public static Dictionary<string, Factors> Factors(Random random, int rank, IReadOnlyList<LibraryLayer>? layers = null) => (layers ?? Layers).ToDictionary(l => l.Name,
         l => (Values(random, rank * l.In), new[] { rank, l.In }, Values(random, l.Out * rank), new[] { l.Out, rank }));
 
     public static Dictionary<string, (float[] delta, int[] shape)> Deltas(Random random) =>

@@ -28,3 +28,23 @@ internal static class EvalFixtures
     /// <summary>The raw images raw_0, raw_1.</summary>
     public static RgbImage[] RawImages(SafeTensorsReader file) => [Image(file, "raw_0"), Image(file, "raw_1")];
 }
+
+/// <summary>The tiny CLIP and DINO models, loaded once per test class that uses them (loading CLIP reads a 49408-token vocabulary).</summary>
+public sealed class EvalModels : IDisposable
+{
+    private readonly Lazy<IlgpuDiffusion.Evaluation.Extractors.ClipModel> clip =
+        new(() => IlgpuDiffusion.Evaluation.Extractors.ClipModel.Load(EvalFixtures.Clip, Devices.Portable));
+
+    private readonly Lazy<IlgpuDiffusion.Evaluation.Extractors.DinoModel> dino =
+        new(() => IlgpuDiffusion.Evaluation.Extractors.DinoModel.Load(EvalFixtures.Dino, Devices.Portable));
+
+    public IlgpuDiffusion.Evaluation.Extractors.ClipModel Clip => clip.Value;
+
+    public IlgpuDiffusion.Evaluation.Extractors.DinoModel Dino => dino.Value;
+
+    public void Dispose()
+    {
+        if (clip.IsValueCreated) clip.Value.Dispose();
+        if (dino.IsValueCreated) dino.Value.Dispose();
+    }
+}

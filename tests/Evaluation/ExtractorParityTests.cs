@@ -1,4 +1,5 @@
 using IlgpuDiffusion.Evaluation.Extractors;
+using IlgpuDiffusion.Evaluation.Preprocessing;
 using IlgpuDiffusion.Kernels;
 using IlgpuDiffusion.Model.SafeTensors;
 using IlgpuDiffusion.Tests.Support;
@@ -11,7 +12,7 @@ namespace IlgpuDiffusion.Tests.Evaluation;
 /// (reference/eval.safetensors, reference/preprocess.safetensors): every tensor within 1e-4 absolute or 1e-4
 /// relative (whichever is looser), cosine matrices within 1e-5.
 /// </summary>
-public sealed class ExtractorParityTests(ITestOutputHelper output) : IDisposable
+public sealed class ExtractorParityTests(EvalModels models, ITestOutputHelper output) : IClassFixture<EvalModels>, IDisposable
 {
     private const double Bound = 1e-4;
     private const double CosineBound = 1e-5;
@@ -23,7 +24,7 @@ public sealed class ExtractorParityTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Clip_vision_tower_matches_transformers()
     {
-        using var clip = ClipModel.Load(EvalFixtures.Clip, Devices.Portable);
+        var clip = models.Clip;
         using var pixels = reference.ReadTensor(Devices.Portable, "pixel_values");
         using var result = clip.EncodeImages(pixels);
         Check("clip_vision_last_hidden_state", result.LastHiddenState.Value, [4, 17, 32]);
@@ -35,7 +36,7 @@ public sealed class ExtractorParityTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Clip_text_tower_matches_transformers_and_pools_at_the_first_end_token()
     {
-        using var clip = ClipModel.Load(EvalFixtures.Clip, Devices.Portable);
+        var clip = models.Clip;
         using var ids = reference.ReadTensor(Devices.Portable, "input_ids", DType.I32);
         using var result = clip.EncodeTexts(ids);
         Check("clip_text_last_hidden_state", result.LastHiddenState.Value, [3, 77, 32]);
@@ -47,7 +48,7 @@ public sealed class ExtractorParityTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Clip_embeds_prompts_through_its_tokenizer()
     {
-        using var clip = ClipModel.Load(EvalFixtures.Clip, Devices.Portable);
+        var clip = models.Clip;
         var prompts = System.Text.Json.JsonSerializer.Deserialize<string[]>(reference.Metadata["prompts"])!;
         Assert.Equal(3, prompts.Length);
         var embeds = clip.EmbedTexts(prompts);
@@ -58,7 +59,7 @@ public sealed class ExtractorParityTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Dino_matches_transformers()
     {
-        using var dino = DinoModel.Load(EvalFixtures.Dino, Devices.Portable);
+        var dino = models.Dino;
         using var pixels = reference.ReadTensor(Devices.Portable, "pixel_values");
         using var result = dino.EncodeImages(pixels);
         Assert.Null(result.Embeds);
@@ -72,10 +73,18 @@ public sealed class ExtractorParityTests(ITestOutputHelper output) : IDisposable
     {
         using var preprocess = EvalFixtures.Preprocess();
         var images = EvalFixtures.RawImages(preprocess);
-        using var clip = ClipModel.Load(EvalFixtures.Clip, Devices.Portable);
-        using var dino = DinoModel.Load(EvalFixtures.Dino, Devices.Portable);
+        var clip = models.Clip;
+        var dino = models.Dino;
         CheckRows("clip.image_embeds (raw images)", clip.EmbedImages(images), preprocess.ReadF32("clip.image_embeds"));
         CheckRows("dino.cls (raw images)", dino.EmbedImages(images), preprocess.ReadF32("dino.cls"));
+    }
+
+    [Fact]
+    public void Dino_with_the_torchvision_transform_matches_the_dinotv_reference()
+    {
+        using var preprocess = EvalFixtures.Preprocess();
+        using var dino = DinoModel.Load(EvalFixtures.Dino, Devices.Portable, TorchvisionCenterCrop.DinoEvaluation(32));
+        CheckRows("dinotv.cls (raw images)", dino.EmbedImages(EvalFixtures.RawImages(preprocess)), preprocess.ReadF32("dinotv.cls"));
     }
 
     private float[] Check(string name, Tensor actual, int[] shape)

@@ -49,6 +49,27 @@ public sealed class ImageProcessorTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Torchvision_dino_transform_matches_the_dinotv_variant()
+    {
+        var transform = TorchvisionCenterCrop.DinoEvaluation(32);
+        Assert.Equal(36, transform.Resize);
+        var raw = EvalFixtures.RawImages(reference);
+        for (int i = 0; i < raw.Length; i++)
+        {
+            var expected = EvalFixtures.Image(reference, $"dinotv.resized_{i}");
+            var resized = transform.ResizeShortestSide(raw[i]);
+            Assert.Equal((expected.Width, expected.Height), (resized.Width, resized.Height));
+            Assert.Equal(0, Differences(expected.Pixels, resized.Pixels, out _));
+        }
+        var pixels = transform.PixelValues(raw, out int height, out int width);
+        Assert.Equal((32, 32), (height, width));
+        var expectedPixels = reference.ReadF32("dinotv.pixel_values");
+        double worst = pixels.Zip(expectedPixels, (a, b) => Math.Abs(a - (double)b)).Max();
+        output.WriteLine($"dinotv pixel values: largest difference {worst:E2}");
+        Assert.True(worst <= 1e-6, $"dinotv pixel values differ by {worst}");
+    }
+
+    [Fact]
     public void Bicubic_differs_from_bilinear_so_the_filter_is_really_checked()
     {
         var raw = EvalFixtures.Image(reference, "raw_0");

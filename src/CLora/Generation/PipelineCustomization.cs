@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using IlgpuDiffusion.CLora.Interop;
 using IlgpuDiffusion.CLora.Library;
 using IlgpuDiffusion.Model.Pipelines;
@@ -21,7 +20,7 @@ namespace IlgpuDiffusion.CLora.Generation;
 /// pipeline.Generate(new TextToImageRequest { Prompt = "a watercolor of &lt;rex&gt;" });
 /// </code>
 /// </summary>
-public sealed partial class PipelineCustomization : IDisposable
+public sealed class PipelineCustomization : IDisposable
 {
     private readonly StableDiffusionPipeline pipeline;
     private readonly ConceptTokens tokens;
@@ -50,7 +49,7 @@ public sealed partial class PipelineCustomization : IDisposable
     /// <param name="model">The identity of the model this pipeline was loaded from (<see cref="ModelIdentity.Compute"/>).</param>
     /// <exception cref="ConceptLibraryException">The library was trained on another model; nothing is changed.</exception>
     /// <exception cref="InvalidOperationException">The library adapts a layer the UNet lacks or has in another shape; nothing is changed.</exception>
-    /// <exception cref="ArgumentException">A concept's token is taken already (an embedding of the same name).</exception>
+    /// <exception cref="ArgumentException">A concept's token is taken already (an embedding of the same name); nothing is changed.</exception>
     public AppliedLibrary AddLibrary(ConceptLibrary library, ModelIdentity model)
     {
         ArgumentNullException.ThrowIfNull(library);
@@ -58,6 +57,9 @@ public sealed partial class PipelineCustomization : IDisposable
         var folds = library.Settings.Method.StoresDeltas() && library.Concepts.Count > 0
             ? library.Layers.Select(layer => (Layer: layer, Target: LibraryTarget(library, layer))).ToList()
             : [];
+        if (library.Concepts.FirstOrDefault(c => pipeline.Tokenizer.AddedTokens.ContainsKey(ClipTextCleaner.Clean(c.Token))) is { } taken)
+            throw new ArgumentException($"library '{library.Folder}': the token {taken.Token} was added already (an embedding or another library of that name).",
+                nameof(library));
         foreach (var concept in library.Concepts)
             tokens.Add(concept.Token, library.TokenRow(concept.Name));
         foreach (var (layer, target) in folds)
@@ -101,16 +103,8 @@ public sealed partial class PipelineCustomization : IDisposable
         return tokens.AddEmbedding(embedding.Token, embedding.Vectors.Span);
     }
 
-    /// <summary>
-    /// The <c>&lt;name&gt;</c> spellings in <paramref name="prompt"/> (concept names: lowercase letters, digits, '-', '_')
-    /// that are no added token, in order of first appearance; the tokenizer would read them as plain text.
-    /// </summary>
-    public IReadOnlyList<string> UnknownConcepts(string prompt)
-    {
-        ArgumentNullException.ThrowIfNull(prompt);
-        return [.. ConceptSpelling().Matches(ClipTextCleaner.Clean(prompt)).Select(m => m.Value)
-            .Where(text => ConceptRecord.IsValidName(text[1..^1]) && !pipeline.Tokenizer.AddedTokens.ContainsKey(text)).Distinct()];
-    }
+    /// <summary>The <c>&lt;name&gt;</c> spellings in <paramref name="prompt"/> that are no added token (see <see cref="ConceptSpellings.Unknown"/>).</summary>
+    public IReadOnlyList<string> UnknownConcepts(string prompt) => ConceptSpellings.Unknown(prompt, pipeline.Tokenizer.AddedTokens.Keys);
 
     public void Dispose() => tokens.Dispose();
 
@@ -125,7 +119,4 @@ public sealed partial class PipelineCustomization : IDisposable
                                                 $"but the UNet's weight is [{string.Join(", ", shape)}].");
         return target;
     }
-
-    [GeneratedRegex(@"<[^<>\s]+>", RegexOptions.CultureInvariant)]
-    private static partial Regex ConceptSpelling();
 }

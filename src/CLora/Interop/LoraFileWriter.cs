@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using IlgpuDiffusion.Model.SafeTensors;
 
@@ -11,11 +12,14 @@ namespace IlgpuDiffusion.CLora.Interop;
 /// </summary>
 public static class LoraFileWriter
 {
+    /// <summary>JSON for metadata values: tokens such as <c>&lt;dog&gt;</c> stay readable (no HTML escaping; it is not HTML).</summary>
+    private static readonly JsonSerializerOptions MetadataJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>
     /// kohya: <c>lora_unet_&lt;module with _&gt;.lora_down.weight</c> [r, in…], <c>.lora_up.weight</c> [out, r…] and
     /// <c>.alpha</c> (F32 scalar; rank when the layer has no alpha), <c>lora_te_…</c> for the text encoder, with
     /// <c>ss_network_module</c> = networks.lora, <c>ss_network_dim</c>, <c>ss_network_alpha</c> ("Dynamic" when the
-    /// layers differ), <c>ss_base_model_version</c> = sd_v1, <c>ss_output_name</c> and <c>idf_*</c> metadata.
+    /// layers differ), <c>ss_base_model_version</c> = sd_v1, <c>ss_output_name</c> and <c>idf_*</c> metadata (<see cref="LoraExportInfo"/>).
     /// Factors are stored as <paramref name="dtype"/> (F32, F16 or BF16).
     /// </summary>
     public static void SaveKohya(string path, IEnumerable<LoraLayerDelta> layers, LoraExportInfo info, SafeTensorsDType dtype = SafeTensorsDType.F32)
@@ -78,7 +82,9 @@ public static class LoraFileWriter
     private static void Save(SafeTensorsWriter file, LoraExportInfo info, string path)
     {
         file.Metadata["idf_method"] = info.Method;
-        file.Metadata["idf_concepts"] = JsonSerializer.Serialize(info.Concepts);
+        file.Metadata["idf_concepts"] = JsonSerializer.Serialize(info.Concepts, MetadataJson);
+        if (info.Tokens is { } tokens) file.Metadata["idf_tokens"] = JsonSerializer.Serialize(tokens, MetadataJson);
+        if (info.ModelSha256 is { } model) file.Metadata["idf_model_sha256"] = model;
         file.Save(path);
     }
 }

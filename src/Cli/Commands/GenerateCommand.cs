@@ -43,13 +43,13 @@ internal static class GenerateCommand
         {
             var request = options.Request(parse);
             var source = modelOptions.Source(parse);
-            var extras = customization.Read(parse, source.ModelPath);
+            var extras = customization.Read(parse, source.ModelPath, request);
             using var opened = CommonOptions.OpenDevice(parse.GetValue(device));
             using var checkpoint = CheckpointLoader.Open(source, opened);
             var plan = GenerationPlan.For(checkpoint.Config, request);
             if (opened.IsCpu && plan.IsFullSizeModel) RefuseOrWarn(plan, parse.GetValue(force));
             using var pipeline = StableDiffusionPipeline.Load(checkpoint, parse.GetValue(options.Vae));
-            using var custom = extras?.Apply(pipeline, request, Console.Error);
+            using var custom = extras?.Apply(pipeline, Console.Error);
             var result = pipeline.Generate(request, new ProgressLine(Console.Error).Report);
             Save(result, parse.GetValue(output)!, parse.GetValue(outputLatents));
             PrintSummary(result);

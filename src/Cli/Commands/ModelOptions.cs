@@ -4,13 +4,13 @@ using IlgpuDiffusion.Model.Loading;
 namespace IlgpuDiffusion.Cli.Commands;
 
 /// <summary>The options that say which checkpoint to load and how: <c>--model</c>, <c>--config</c>, <c>--tokenizer</c>, <c>--weights</c>.</summary>
-internal sealed class ModelOptions
+internal sealed class ModelOptions(bool modelRequired = true)
 {
     public Option<string> Model { get; } = new("--model")
     {
         HelpName = "PATH",
         Description = "A diffusers model folder or a single-file LDM .safetensors checkpoint.",
-        Required = true,
+        Required = modelRequired,
     };
 
     public Option<string?> Config { get; } = new("--config")

@@ -39,9 +39,10 @@ internal sealed class CustomizationOptions
 
     /// <summary>
     /// Reads and checks what can be before the model loads: the library (against <paramref name="modelPath"/>'s
-    /// identity), the embeddings and the LoRA arguments; null when none is given.
+    /// identity), the embeddings and the LoRA arguments; null when none is given. With a library, a request whose
+    /// prompts name a <c>&lt;name&gt;</c> that is neither a concept nor an embedding is refused.
     /// </summary>
-    public Customization? Read(ParseResult parse, string modelPath)
+    public Customization? Read(ParseResult parse, string modelPath, TextToImageRequest request)
     {
         var libraryFolder = parse.GetValue(Library);
         var loras = (parse.GetValue(Loras) ?? []).Select(LoraArgument.Parse).ToList();
@@ -54,6 +55,7 @@ internal sealed class CustomizationOptions
             library = ConceptLibrary.Open(libraryFolder);
             identity = ModelIdentity.Compute(modelPath);
             library.CheckModel(identity);
+            RefuseUnknownConcepts(request, library, embeddings);
         }
         foreach (var lora in loras)
             if (!File.Exists(lora.Path)) throw new InteropFileException(Path.GetFullPath(lora.Path), "no such LoRA file (--lora FILE[:weight]).");
@@ -65,10 +67,9 @@ internal sealed class CustomizationOptions
         IReadOnlyList<TextualInversionEmbedding> Embeddings)
     {
         /// <summary>
-        /// Applies the library, the embeddings and the LoRAs to <paramref name="pipeline"/>, reporting each to
-        /// <paramref name="log"/>; with a library, refuses a request whose prompts name a <c>&lt;name&gt;</c> that is no token.
+        /// Applies the library, the embeddings and the LoRAs to <paramref name="pipeline"/>, reporting each to <paramref name="log"/>.
         /// </summary>
-        public PipelineCustomization Apply(StableDiffusionPipeline pipeline, TextToImageRequest request, TextWriter log)
+        public PipelineCustomization Apply(StableDiffusionPipeline pipeline, TextWriter log)
         {
             var custom = new PipelineCustomization(pipeline);
             try
@@ -80,7 +81,6 @@ internal sealed class CustomizationOptions
                     log.WriteLine($"embedding {embedding.Token}: {added.Count} vector(s), ids {added[0].Id}…{added[^1].Id}");
                 }
                 foreach (var lora in Loras) Report(custom.AddLora(lora.Path, lora.Weight), log);
-                if (Library is not null) RefuseUnknownConcepts(custom, request, Library);
                 return custom;
             }
             catch
@@ -101,14 +101,15 @@ internal sealed class CustomizationOptions
             foreach (var layer in lora.Layers) log.WriteLine($"  applied {layer}");
             foreach (var miss in lora.Unmatched) log.WriteLine($"  unmatched {miss}");
         }
+    }
 
-        private static void RefuseUnknownConcepts(PipelineCustomization custom, TextToImageRequest request, ConceptLibrary library)
-        {
-            var unknown = custom.UnknownConcepts(request.Prompt).Concat(custom.UnknownConcepts(request.NegativePrompt)).Distinct().ToList();
-            if (unknown.Count == 0) return;
-            var known = library.Concepts.Count == 0 ? "none" : string.Join(", ", library.Concepts.Select(c => c.Token));
-            throw new ArgumentException($"the prompt names {string.Join(", ", unknown)}, which is no concept of library '{library.Folder}' " +
-                                        $"(its concepts: {known}) nor an --embedding.");
-        }
+    private static void RefuseUnknownConcepts(TextToImageRequest request, ConceptLibrary library, IReadOnlyList<TextualInversionEmbedding> embeddings)
+    {
+        var known = library.Concepts.Select(c => c.Token).Concat(embeddings.Select(e => e.Token)).ToList();
+        var unknown = ConceptSpellings.Unknown(request.Prompt, known).Concat(ConceptSpellings.Unknown(request.NegativePrompt, known)).Distinct().ToList();
+        if (unknown.Count == 0) return;
+        var concepts = library.Concepts.Count == 0 ? "none" : string.Join(", ", library.Concepts.Select(c => c.Token));
+        throw new ArgumentException($"the prompt names {string.Join(", ", unknown)}, which is no concept of library '{library.Folder}' " +
+                                    $"(its concepts: {concepts}) nor an --embedding.");
     }
 }

@@ -22,7 +22,7 @@ public sealed class DinoModel : IImageEmbedder, IDisposable
     private readonly Device device;
     private readonly VitTower tower;
 
-    private DinoModel(Device device, VisionConfig config, ImageProcessor processor, VitTower tower)
+    private DinoModel(Device device, VisionConfig config, IImagePreprocessor processor, VitTower tower)
     {
         this.device = device;
         this.tower = tower;
@@ -36,20 +36,21 @@ public sealed class DinoModel : IImageEmbedder, IDisposable
 
     public VisionConfig Config { get; }
 
-    /// <summary>The folder's image processor.</summary>
-    public ImageProcessor Processor { get; }
+    /// <summary>The folder's image processor, or the preprocessor given to <see cref="Load"/>.</summary>
+    public IImagePreprocessor Processor { get; }
 
     /// <summary>
     /// Loads a Hugging Face ViT folder: config.json (ViTConfig), model.safetensors (names with or without the
-    /// <c>vit.</c> prefix; a pooler or classifier head is ignored), preprocessor_config.json.
+    /// <c>vit.</c> prefix; a pooler or classifier head is ignored), preprocessor_config.json (unless
+    /// <paramref name="preprocessor"/> replaces it, e.g. <see cref="TorchvisionCenterCrop.DinoEvaluation"/>).
     /// </summary>
     /// <exception cref="CheckpointException">A file is missing or the tensors do not match the config (the message names the file).</exception>
     /// <exception cref="ConfigException">A config file is invalid (named with the key).</exception>
-    public static DinoModel Load(string folder, Device device)
+    public static DinoModel Load(string folder, Device device, IImagePreprocessor? preprocessor = null)
     {
         const string what = "DINO ViT";
         var config = VisionConfig.Vit(ConfigJson.Load(ModelFolder.File(folder, "config.json", what)));
-        var processor = ImageProcessor.Load(ModelFolder.File(folder, "preprocessor_config.json", what));
+        var processor = preprocessor ?? ImageProcessor.Load(ModelFolder.File(folder, "preprocessor_config.json", what));
         string prefix = "";
         return ModelFolder.Load(folder, what, device, weights =>
         {

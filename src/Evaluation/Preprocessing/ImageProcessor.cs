@@ -8,7 +8,7 @@ namespace IlgpuDiffusion.Evaluation.Preprocessing;
 /// then <c>x = float32(u8 · rescale_factor)</c> (the product in double) and <c>(x − float32(mean)) / float32(std)</c>
 /// in float, channel-first.
 /// </summary>
-public sealed class ImageProcessor(ImageProcessorConfig config)
+public sealed class ImageProcessor(ImageProcessorConfig config) : IImagePreprocessor
 {
     public ImageProcessorConfig Config { get; } = config ?? throw new ArgumentNullException(nameof(config));
 

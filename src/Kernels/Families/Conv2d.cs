@@ -15,8 +15,18 @@ namespace IlgpuDiffusion.Kernels;
 /// </summary>
 public static class Conv2d
 {
-    private static readonly OpDispatcher<ForwardArgs> forward =
-        new(new KernelVariant<ForwardArgs>("conv2d-portable", KernelTier.Portable, (_, _) => true, LaunchForward));
+    /// <summary>The portable forward kernel: what the CPU accelerator runs, and the reference the tuned variants are checked against.</summary>
+    internal static readonly KernelVariant<ForwardArgs> Portable =
+        new("conv2d-portable", KernelTier.Portable, (_, _) => true, LaunchForward);
+
+    /// <summary>
+    /// On CUDA: the implicit GEMM on tensor cores for F16 weights when enabled and self-checked
+    /// (<see cref="KernelPolicy.TensorCores"/>), else the implicit GEMM on the tiled fp32 core; the portable kernel
+    /// everywhere else.
+    /// </summary>
+    private static readonly OpDispatcher<ForwardArgs> forward = new(Portable,
+        Conv2dSelfCheck.Guard(Conv2dImplicitGemm.TensorCoreVariant<TensorCoreGemm128>("conv2d-implicit-gemm-tensor-core-128x128x32"), Portable).Variant,
+        Conv2dImplicitGemm.Variant<TiledGemm128>("conv2d-implicit-gemm-128x128x8"));
 
     private static readonly OpDispatcher<BackwardInputArgs> backwardInput =
         new(new KernelVariant<BackwardInputArgs>("conv2d-dx-portable", KernelTier.Portable, (_, _) => true, LaunchBackwardInput));
@@ -45,7 +55,16 @@ public static class Conv2d
     }
 
     /// <summary>y = conv(x, weight) + bias, as a new F32 tensor [N, Hout, Wout, Cout].</summary>
-    public static Tensor Forward(Tensor x, Tensor weight, Tensor? bias, Conv2dParams parameters)
+    public static Tensor Forward(Tensor x, Tensor weight, Tensor? bias, Conv2dParams parameters) => Allocated(x, weight, bias, parameters, null);
+
+    /// <summary>
+    /// y = conv(x, weight) + bias + residual, as a new F32 tensor [N, Hout, Wout, Cout]: <paramref name="residual"/>
+    /// (F32, the output's shape: a resnet block's shortcut) is added in the convolution's own pass.
+    /// </summary>
+    public static Tensor ForwardWithResidual(Tensor x, Tensor weight, Tensor? bias, Conv2dParams parameters, Tensor residual) =>
+        Allocated(x, weight, bias, parameters, residual);
+
+    private static Tensor Allocated(Tensor x, Tensor weight, Tensor? bias, Conv2dParams parameters, Tensor? residual)
     {
         Require.Rank(nameof(Forward), nameof(x), x, 4);
         Require.Rank(nameof(Forward), nameof(weight), weight, 4);
@@ -54,7 +73,7 @@ public static class Conv2d
         var output = Tensor.Empty(x.Device, DType.F32, OutputShape(x.Shape, weight.Shape, parameters).ToArray());
         try
         {
-            Forward(x, weight, bias, parameters, output);
+            Forward(x, weight, bias, parameters, output, residual);
         }
         catch
         {
@@ -64,8 +83,15 @@ public static class Conv2d
         return output;
     }
 
-    /// <summary>output = conv(x, weight) + bias, written into <paramref name="output"/> [N, Hout, Wout, Cout] (F32).</summary>
-    public static void Forward(Tensor x, Tensor weight, Tensor? bias, Conv2dParams parameters, Tensor output)
+    /// <summary>
+    /// output = conv(x, weight) + bias (+ residual), written into <paramref name="output"/> [N, Hout, Wout, Cout] (F32);
+    /// <paramref name="residual"/>, when given, is F32 of the output's shape and may be the output itself.
+    /// </summary>
+    public static void Forward(Tensor x, Tensor weight, Tensor? bias, Conv2dParams parameters, Tensor output, Tensor? residual = null) =>
+        forward.Launch(x.Device, ForwardArguments(x, weight, bias, parameters, output, residual));
+
+    /// <summary>Validates <see cref="Forward(Tensor, Tensor, Tensor?, Conv2dParams, Tensor, Tensor?)"/>'s operands and returns the convolution they describe.</summary>
+    internal static ForwardArgs ForwardArguments(Tensor x, Tensor weight, Tensor? bias, Conv2dParams parameters, Tensor output, Tensor? residual)
     {
         const string op = nameof(Forward);
         Require.DType(op, nameof(x), x, DType.F32);
@@ -79,7 +105,14 @@ public static class Conv2d
             Require.SameDevice(op, nameof(bias), bias, x.Device);
             Require.Shape(op, nameof(bias), bias, geometry.Cout);
         }
-        forward.Launch(x.Device, new ForwardArgs(x, weight, bias, output, geometry));
+        if (residual is not null)
+        {
+            Require.DType(op, nameof(residual), residual, DType.F32);
+            Require.SameDevice(op, nameof(residual), residual, x.Device);
+            Require.SameShape(op, nameof(residual), residual, output, nameof(output));
+        }
+        Require.Distinct(op, nameof(output), output, x, nameof(x));
+        return new ForwardArgs(x, weight, bias, residual, output, geometry);
     }
 
     /// <summary>
@@ -165,16 +198,19 @@ public static class Conv2d
         return new ConvGeometry(n, h, w, cin, hout, wout, cout, kh, kw, p.StrideH, p.StrideW, p.PadTop, p.PadLeft);
     }
 
+    /// <summary>The selected forward variant for these arguments on this device (tests check the CPU never gets a tuned one).</summary>
+    internal static KernelVariant<ForwardArgs> SelectForward(Device device, ForwardArgs args) => forward.Select(device, args);
+
     private static void LaunchForward(Device device, ForwardArgs a)
     {
         var extent = new Index1D(a.Output.Count);
-        int hasBias = a.Bias is null ? 0 : 1;
+        var residual = a.Residual?.F32View ?? ArrayView<float>.Empty;
         if (a.Weight.DType == DType.F16)
             device.Accelerator.LaunchAutoGrouped(ForwardKernel<Half, WidenF16>, device.Stream, extent,
-                a.X.F32View, a.Weight.F16View, a.Bias?.F16View ?? ArrayView<Half>.Empty, hasBias, a.Output.F32View, a.Geometry);
+                a.X.F32View, a.Weight.F16View, a.Bias?.F16View ?? ArrayView<Half>.Empty, residual, a.Output.F32View, a.Geometry, a.Terms);
         else
             device.Accelerator.LaunchAutoGrouped(ForwardKernel<float, WidenF32>, device.Stream, extent,
-                a.X.F32View, a.Weight.F32View, a.Bias?.F32View ?? ArrayView<float>.Empty, hasBias, a.Output.F32View, a.Geometry);
+                a.X.F32View, a.Weight.F32View, a.Bias?.F32View ?? ArrayView<float>.Empty, residual, a.Output.F32View, a.Geometry, a.Terms);
     }
 
     private static void LaunchBackwardInput(Device device, BackwardInputArgs a)
@@ -199,17 +235,17 @@ public static class Conv2d
             a.Dy.F32View, a.Db.F32View, a.Dy.Count / channels, channels, a.Accumulate);
     }
 
-    /// <summary>One thread per output element (n, oh, ow, co): bias plus the dot product over (kh, kw, Cin).</summary>
+    /// <summary>One thread per output element (n, oh, ow, co): the dot product over (kh, kw, Cin), then bias and residual.</summary>
     [Kernel(typeof(float), typeof(WidenF32)), Kernel(typeof(Half), typeof(WidenF16))]
     internal static void ForwardKernel<T, TWiden>(Index1D i, ArrayView<float> x, ArrayView<T> weight, ArrayView<T> bias,
-        int hasBias, ArrayView<float> y, ConvGeometry g)
+        ArrayView<float> residual, ArrayView<float> y, ConvGeometry g, ConvTerms terms)
         where T : unmanaged
         where TWiden : struct, IWiden<T>
     {
         int co = i % g.Cout, rest = i / g.Cout;
         int ow = rest % g.Wout; rest /= g.Wout;
         int oh = rest % g.Hout, n = rest / g.Hout;
-        float sum = hasBias != 0 ? default(TWiden).ToFloat(bias[co]) : 0f;
+        float sum = 0f;
         for (int ky = 0; ky < g.Kh; ky++)
         {
             int ih = oh * g.StrideH - g.PadTop + ky;
@@ -224,7 +260,7 @@ public static class Conv2d
                     sum += x[xBase + ci] * default(TWiden).ToFloat(weight[wBase + ci]);
             }
         }
-        y[i] = sum;
+        y[i] = terms.Finish<T, TWiden>(sum, bias, residual, co, i);
     }
 
     /// <summary>
@@ -300,7 +336,26 @@ public static class Conv2d
     internal readonly record struct ConvGeometry(
         int N, int H, int W, int Cin, int Hout, int Wout, int Cout, int Kh, int Kw, int StrideH, int StrideW, int PadTop, int PadLeft);
 
-    private readonly record struct ForwardArgs(Tensor X, Tensor Weight, Tensor? Bias, Tensor Output, ConvGeometry Geometry);
+    /// <summary>Which terms the forward kernels add to the products: bias[co] and residual[i], each when its flag is 1.</summary>
+    internal readonly record struct ConvTerms(int HasBias, int HasResidual)
+    {
+        /// <summary>Output element i (channel co) from the sum of its products: + bias, then + residual, as present.</summary>
+        public float Finish<T, TWiden>(float products, ArrayView<T> bias, ArrayView<float> residual, int co, int i)
+            where T : unmanaged
+            where TWiden : struct, IWiden<T>
+        {
+            float result = products;
+            if (HasBias != 0) result += default(TWiden).ToFloat(bias[co]);
+            if (HasResidual != 0) result += residual[i];
+            return result;
+        }
+    }
+
+    /// <summary>A validated forward convolution.</summary>
+    internal readonly record struct ForwardArgs(Tensor X, Tensor Weight, Tensor? Bias, Tensor? Residual, Tensor Output, ConvGeometry Geometry)
+    {
+        public ConvTerms Terms => new(Bias is null ? 0 : 1, Residual is null ? 0 : 1);
+    }
 
     private readonly record struct BackwardInputArgs(Tensor Dy, Tensor Weight, Tensor Dx, ConvGeometry Geometry);
 

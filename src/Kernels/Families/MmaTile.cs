@@ -20,9 +20,17 @@ internal interface IMmaCells<TSelf> where TSelf : struct, IMmaCells<TSelf>
     void Mma(uint a0, uint a1, uint a2, uint a3, ArrayView<uint> b, int offset, int stride);
 
     /// <summary>Hands this lane's elements to the epilogue; (row, col) is its c0 in tile 0, and tile j is 8·j columns right.</summary>
-    void Store<TB, TWiden>(in GemmEpilogue<TB, TWiden> epilogue, int row, int col)
-        where TB : unmanaged
-        where TWiden : struct, IWiden<TB>;
+    void Store<TEpilogue>(in TEpilogue epilogue, int row, int col) where TEpilogue : struct, IGemmEpilogue;
+
+    /// <summary>Hands this lane's elements, each with the same element of <paramref name="second"/>, to the epilogue as in <see cref="Store"/>.</summary>
+    void StorePairs<TEpilogue>(in TEpilogue epilogue, in TSelf second, int row, int col) where TEpilogue : struct, IGemmPairEpilogue;
+
+    /// <summary>
+    /// Hands the elements of the first half of the tiles, each paired with the same element of the second half, to
+    /// the epilogue as in <see cref="Store"/>: for kernels whose columns j and j + 4·Count belong together. A single
+    /// tile has no halves; kernels that pair columns require an even count on the host.
+    /// </summary>
+    void StoreHalves<TEpilogue>(in TEpilogue epilogue, int row, int col) where TEpilogue : struct, IGemmPairEpilogue;
 }
 
 /// <summary>One m16n8 accumulator tile: c0 … c3 of <see cref="TensorCore"/>.</summary>
@@ -35,14 +43,26 @@ internal struct MmaCell : IMmaCells<MmaCell>
     public void Mma(uint a0, uint a1, uint a2, uint a3, ArrayView<uint> b, int offset, int stride) =>
         TensorCore.MmaM16N8K16(a0, a1, a2, a3, b[offset], b[offset + 4], ref C0, ref C1, ref C2, ref C3);
 
-    public readonly void Store<TB, TWiden>(in GemmEpilogue<TB, TWiden> epilogue, int row, int col)
-        where TB : unmanaged
-        where TWiden : struct, IWiden<TB>
+    public readonly void Store<TEpilogue>(in TEpilogue epilogue, int row, int col) where TEpilogue : struct, IGemmEpilogue
     {
         epilogue.Write(row, col, C0);
         epilogue.Write(row, col + 1, C1);
         epilogue.Write(row + 8, col, C2);
         epilogue.Write(row + 8, col + 1, C3);
+    }
+
+    public readonly void StorePairs<TEpilogue>(in TEpilogue epilogue, in MmaCell second, int row, int col)
+        where TEpilogue : struct, IGemmPairEpilogue
+    {
+        epilogue.Write(row, col, C0, second.C0);
+        epilogue.Write(row, col + 1, C1, second.C1);
+        epilogue.Write(row + 8, col, C2, second.C2);
+        epilogue.Write(row + 8, col + 1, C3, second.C3);
+    }
+
+    /// <summary>Unreachable: the hosts of pairing kernels reject a warp tile one m16n8 tile wide.</summary>
+    public readonly void StoreHalves<TEpilogue>(in TEpilogue epilogue, int row, int col) where TEpilogue : struct, IGemmPairEpilogue
+    {
     }
 }
 
@@ -59,13 +79,21 @@ internal struct MmaCells2<T> : IMmaCells<MmaCells2<T>> where T : struct, IMmaCel
         Hi.Mma(a0, a1, a2, a3, b, offset + default(T).Count * 8 * stride, stride);
     }
 
-    public readonly void Store<TB, TWiden>(in GemmEpilogue<TB, TWiden> epilogue, int row, int col)
-        where TB : unmanaged
-        where TWiden : struct, IWiden<TB>
+    public readonly void Store<TEpilogue>(in TEpilogue epilogue, int row, int col) where TEpilogue : struct, IGemmEpilogue
     {
         Lo.Store(epilogue, row, col);
         Hi.Store(epilogue, row, col + default(T).Count * 8);
     }
+
+    public readonly void StorePairs<TEpilogue>(in TEpilogue epilogue, in MmaCells2<T> second, int row, int col)
+        where TEpilogue : struct, IGemmPairEpilogue
+    {
+        Lo.StorePairs(epilogue, second.Lo, row, col);
+        Hi.StorePairs(epilogue, second.Hi, row, col + default(T).Count * 8);
+    }
+
+    public readonly void StoreHalves<TEpilogue>(in TEpilogue epilogue, int row, int col) where TEpilogue : struct, IGemmPairEpilogue =>
+        Lo.StorePairs(epilogue, Hi, row, col);
 }
 
 /// <summary>A warp tile: <see cref="Rows"/> rows of m16 tiles, each row <see cref="Cols"/> n8 tiles wide.</summary>
@@ -83,9 +111,10 @@ internal interface IMmaTile<TSelf> where TSelf : struct, IMmaTile<TSelf>
     void Mma(ArrayView<uint> a, int aOffset, ArrayView<uint> b, int bOffset, int stride);
 
     /// <summary>Hands this lane's elements to the epilogue; (row, col) is its c0 in tile (0, 0).</summary>
-    void Store<TB, TWiden>(in GemmEpilogue<TB, TWiden> epilogue, int row, int col)
-        where TB : unmanaged
-        where TWiden : struct, IWiden<TB>;
+    void Store<TEpilogue>(in TEpilogue epilogue, int row, int col) where TEpilogue : struct, IGemmEpilogue;
+
+    /// <summary>Each row of tiles to the epilogue in halves (<see cref="IMmaCells{TSelf}.StoreHalves"/>); (row, col) as in <see cref="Store"/>.</summary>
+    void StoreHalves<TEpilogue>(in TEpilogue epilogue, int row, int col) where TEpilogue : struct, IGemmPairEpilogue;
 }
 
 /// <summary>One row of m16n8 tiles.</summary>
@@ -100,10 +129,11 @@ internal struct MmaRow<TCells> : IMmaTile<MmaRow<TCells>> where TCells : struct,
     public void Mma(ArrayView<uint> a, int aOffset, ArrayView<uint> b, int bOffset, int stride) =>
         Cells.Mma(a[aOffset], a[aOffset + 8 * stride], a[aOffset + 4], a[aOffset + 8 * stride + 4], b, bOffset, stride);
 
-    public readonly void Store<TB, TWiden>(in GemmEpilogue<TB, TWiden> epilogue, int row, int col)
-        where TB : unmanaged
-        where TWiden : struct, IWiden<TB> =>
+    public readonly void Store<TEpilogue>(in TEpilogue epilogue, int row, int col) where TEpilogue : struct, IGemmEpilogue =>
         Cells.Store(epilogue, row, col);
+
+    public readonly void StoreHalves<TEpilogue>(in TEpilogue epilogue, int row, int col) where TEpilogue : struct, IGemmPairEpilogue =>
+        Cells.StoreHalves(epilogue, row, col);
 }
 
 /// <summary>Twice <typeparamref name="T"/>'s rows: its rows first, then <see cref="Hi"/>'s.</summary>
@@ -121,11 +151,15 @@ internal struct MmaRows2<T> : IMmaTile<MmaRows2<T>> where T : struct, IMmaTile<T
         Hi.Mma(a, aOffset + default(T).Rows * 16 * stride, b, bOffset, stride);
     }
 
-    public readonly void Store<TB, TWiden>(in GemmEpilogue<TB, TWiden> epilogue, int row, int col)
-        where TB : unmanaged
-        where TWiden : struct, IWiden<TB>
+    public readonly void Store<TEpilogue>(in TEpilogue epilogue, int row, int col) where TEpilogue : struct, IGemmEpilogue
     {
         Lo.Store(epilogue, row, col);
         Hi.Store(epilogue, row + default(T).Rows * 16, col);
+    }
+
+    public readonly void StoreHalves<TEpilogue>(in TEpilogue epilogue, int row, int col) where TEpilogue : struct, IGemmPairEpilogue
+    {
+        Lo.StoreHalves(epilogue, row, col);
+        Hi.StoreHalves(epilogue, row + default(T).Rows * 16, col);
     }
 }

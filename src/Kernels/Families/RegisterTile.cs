@@ -20,9 +20,18 @@ internal interface IRegisters<TSelf> where TSelf : struct, IRegisters<TSelf>
     void AddScaled(float scale, in TSelf x);
 
     /// <summary>Hands value i to the epilogue as element (row, col + i·colStep).</summary>
-    void Store<TB, TWiden>(in GemmEpilogue<TB, TWiden> epilogue, int row, int col, int colStep)
-        where TB : unmanaged
-        where TWiden : struct, IWiden<TB>;
+    void Store<TEpilogue>(in TEpilogue epilogue, int row, int col, int colStep) where TEpilogue : struct, IGemmEpilogue;
+
+    /// <summary>Hands value i and <paramref name="second"/>'s value i to the epilogue as element (row, col + i·colStep).</summary>
+    void StorePairs<TEpilogue>(in TEpilogue epilogue, in TSelf second, int row, int col, int colStep)
+        where TEpilogue : struct, IGemmPairEpilogue;
+
+    /// <summary>
+    /// Hands the first half of the values, paired with the second half, to the epilogue as element
+    /// (row, col + i·colStep), i &lt; Count / 2: for kernels whose columns j and j + Count / 2 belong together.
+    /// A single register has no halves; kernels that pair columns require an even count on the host.
+    /// </summary>
+    void StoreHalves<TEpilogue>(in TEpilogue epilogue, int row, int col, int colStep) where TEpilogue : struct, IGemmPairEpilogue;
 }
 
 /// <summary>One register.</summary>
@@ -36,10 +45,18 @@ internal struct Regs1 : IRegisters<Regs1>
 
     public void AddScaled(float scale, in Regs1 x) => Value += scale * x.Value;
 
-    public readonly void Store<TB, TWiden>(in GemmEpilogue<TB, TWiden> epilogue, int row, int col, int colStep)
-        where TB : unmanaged
-        where TWiden : struct, IWiden<TB> =>
+    public readonly void Store<TEpilogue>(in TEpilogue epilogue, int row, int col, int colStep) where TEpilogue : struct, IGemmEpilogue =>
         epilogue.Write(row, col, Value);
+
+    public readonly void StorePairs<TEpilogue>(in TEpilogue epilogue, in Regs1 second, int row, int col, int colStep)
+        where TEpilogue : struct, IGemmPairEpilogue =>
+        epilogue.Write(row, col, Value, second.Value);
+
+    /// <summary>Unreachable: the hosts of pairing kernels reject a shape with one column per thread.</summary>
+    public readonly void StoreHalves<TEpilogue>(in TEpilogue epilogue, int row, int col, int colStep)
+        where TEpilogue : struct, IGemmPairEpilogue
+    {
+    }
 }
 
 /// <summary>Twice <typeparamref name="T"/>'s registers: its values first, then <see cref="Hi"/>'s.</summary>
@@ -61,13 +78,22 @@ internal struct Regs2<T> : IRegisters<Regs2<T>> where T : struct, IRegisters<T>
         Hi.AddScaled(scale, x.Hi);
     }
 
-    public readonly void Store<TB, TWiden>(in GemmEpilogue<TB, TWiden> epilogue, int row, int col, int colStep)
-        where TB : unmanaged
-        where TWiden : struct, IWiden<TB>
+    public readonly void Store<TEpilogue>(in TEpilogue epilogue, int row, int col, int colStep) where TEpilogue : struct, IGemmEpilogue
     {
         Lo.Store(epilogue, row, col, colStep);
         Hi.Store(epilogue, row, col + default(T).Count * colStep, colStep);
     }
+
+    public readonly void StorePairs<TEpilogue>(in TEpilogue epilogue, in Regs2<T> second, int row, int col, int colStep)
+        where TEpilogue : struct, IGemmPairEpilogue
+    {
+        Lo.StorePairs(epilogue, second.Lo, row, col, colStep);
+        Hi.StorePairs(epilogue, second.Hi, row, col + default(T).Count * colStep, colStep);
+    }
+
+    public readonly void StoreHalves<TEpilogue>(in TEpilogue epilogue, int row, int col, int colStep)
+        where TEpilogue : struct, IGemmPairEpilogue =>
+        Lo.StorePairs(epilogue, Hi, row, col, colStep);
 }
 
 /// <summary>
@@ -85,9 +111,14 @@ internal interface IRegisterTile<TSelf, TRow>
     void AddOuter(ArrayView<float> a, int offset, int stride, in TRow b);
 
     /// <summary>Hands element (i, j) to the epilogue as (row + i·rowStep, col + j·colStep).</summary>
-    void Store<TB, TWiden>(in GemmEpilogue<TB, TWiden> epilogue, int row, int rowStep, int col, int colStep)
-        where TB : unmanaged
-        where TWiden : struct, IWiden<TB>;
+    void Store<TEpilogue>(in TEpilogue epilogue, int row, int rowStep, int col, int colStep) where TEpilogue : struct, IGemmEpilogue;
+
+    /// <summary>
+    /// Hands elements (i, j) and (i, j + TN / 2), j &lt; TN / 2, to the epilogue as element (row + i·rowStep,
+    /// col + j·colStep) (<see cref="IRegisters{TSelf}.StoreHalves"/>).
+    /// </summary>
+    void StoreHalves<TEpilogue>(in TEpilogue epilogue, int row, int rowStep, int col, int colStep)
+        where TEpilogue : struct, IGemmPairEpilogue;
 }
 
 /// <summary>One row of accumulators.</summary>
@@ -99,10 +130,13 @@ internal struct Rows1<TRow> : IRegisterTile<Rows1<TRow>, TRow> where TRow : stru
 
     public void AddOuter(ArrayView<float> a, int offset, int stride, in TRow b) => Row.AddScaled(a[offset], b);
 
-    public readonly void Store<TB, TWiden>(in GemmEpilogue<TB, TWiden> epilogue, int row, int rowStep, int col, int colStep)
-        where TB : unmanaged
-        where TWiden : struct, IWiden<TB> =>
+    public readonly void Store<TEpilogue>(in TEpilogue epilogue, int row, int rowStep, int col, int colStep)
+        where TEpilogue : struct, IGemmEpilogue =>
         Row.Store(epilogue, row, col, colStep);
+
+    public readonly void StoreHalves<TEpilogue>(in TEpilogue epilogue, int row, int rowStep, int col, int colStep)
+        where TEpilogue : struct, IGemmPairEpilogue =>
+        Row.StoreHalves(epilogue, row, col, colStep);
 }
 
 /// <summary>Twice <typeparamref name="T"/>'s rows: its rows first, then <see cref="Hi"/>'s.</summary>
@@ -120,11 +154,17 @@ internal struct Rows2<T, TRow> : IRegisterTile<Rows2<T, TRow>, TRow>
         Hi.AddOuter(a, offset + default(T).Rows * stride, stride, b);
     }
 
-    public readonly void Store<TB, TWiden>(in GemmEpilogue<TB, TWiden> epilogue, int row, int rowStep, int col, int colStep)
-        where TB : unmanaged
-        where TWiden : struct, IWiden<TB>
+    public readonly void Store<TEpilogue>(in TEpilogue epilogue, int row, int rowStep, int col, int colStep)
+        where TEpilogue : struct, IGemmEpilogue
     {
         Lo.Store(epilogue, row, rowStep, col, colStep);
         Hi.Store(epilogue, row + default(T).Rows * rowStep, rowStep, col, colStep);
+    }
+
+    public readonly void StoreHalves<TEpilogue>(in TEpilogue epilogue, int row, int rowStep, int col, int colStep)
+        where TEpilogue : struct, IGemmPairEpilogue
+    {
+        Lo.StoreHalves(epilogue, row, rowStep, col, colStep);
+        Hi.StoreHalves(epilogue, row + default(T).Rows * rowStep, rowStep, col, colStep);
     }
 }

@@ -58,22 +58,24 @@ internal static class TensorCoreGemm
             ? Block<TShape>().ConfigFor(device.Accelerator, args)
             : null;
 
-    /// <summary>The entry point: <typeparamref name="TShape"/> names its warp tile and calls <see cref="Body"/>.</summary>
+    /// <summary>The entry point: <typeparamref name="TShape"/> names its warp tile and runs <see cref="GemmBody"/>.</summary>
     [Kernel(typeof(TensorCoreGemm128), ExplicitlyGrouped = true)]
     internal static void TensorCoreKernel<TShape>(
         ArrayView<float> a, ArrayView<Half> b, ArrayView<Half> bias, ArrayView<float> c, GemmLayout p)
         where TShape : struct, ITensorCoreShape =>
-        default(TShape).Run(a, b, bias, c, p);
+        default(TShape).Run(new GemmBody(a, b, bias, c, p));
 
     /// <summary>
-    /// One group's block. Warp w owns the warp tile at (w / WarpCols, w % WarpCols); shared memory holds the slices as
-    /// rows of packed pairs, A as [rows][Depth / 2 + pad] and B as [cols][Depth / 2 + pad] (B transposed, k contiguous,
-    /// which is the layout of its fragments).
+    /// The main loop every tensor-core kernel shares: the group's block of <paramref name="operands"/>' product, at
+    /// block row Grid.IdxY and block column Grid.IdxX, as this lane's part of its warp's tile. Warp w owns the warp
+    /// tile at (w / WarpCols, w % WarpCols); shared memory holds the slices as rows of packed pairs, A as
+    /// [rows][Depth / 2 + pad] and B as [cols][Depth / 2 + pad] (B transposed, k contiguous, which is the layout of
+    /// its fragments). A is rounded to F16 on its way in (<see cref="TensorCore.ToHalf"/>).
     /// </summary>
-    internal static void Body<TShape, TTile>(
-        ArrayView<float> a, ArrayView<Half> b, ArrayView<Half> bias, ArrayView<float> c, GemmLayout p)
+    internal static TTile Accumulate<TShape, TTile, TOperands>(in TOperands operands)
         where TShape : struct, ITensorCoreShape
         where TTile : struct, IMmaTile<TTile>
+        where TOperands : struct, IGemmOperands<Half>
     {
         var shape = default(TShape);
         int pairs = shape.Depth / 2, stride = pairs + Padding;
@@ -86,34 +88,82 @@ internal static class TensorCoreGemm
         int thread = Group.IdxX, threads = Group.DimX;
         int warp = Warp.WarpIdx, g = Warp.LaneIdx >> 2, t = Warp.LaneIdx & 3;
         int warpRow = warp / shape.WarpCols * warpRows, warpCol = warp % shape.WarpCols * warpCols;
-        int row0 = Grid.IdxY * rows, col0 = Grid.IdxX * cols, batch = Grid.IdxZ;
-        int aBase = batch * p.ABatch, bBase = batch * p.BBatch;
+        int row0 = Grid.IdxY * rows, col0 = Grid.IdxX * cols;
+        int m = operands.M, n = operands.N, kTotal = operands.K;
+        bool aAlongK = operands.AAlongK, bAlongK = operands.BAlongK;
         TTile sums = default;
-        for (int k0 = 0; k0 < p.K; k0 += shape.Depth)
+        for (int k0 = 0; k0 < kTotal; k0 += shape.Depth)
         {
-            // Consecutive threads walk each operand's contiguous dimension, so the global loads coalesce for either transpose.
+            // Consecutive threads walk each operand's contiguous dimension, so the global loads coalesce for either layout.
             for (int e = thread; e < rows * pairs; e += threads)
             {
-                int m = p.AK == 1 ? e / pairs : e % rows, pair = p.AK == 1 ? e % pairs : e / rows;
-                int gm = row0 + m, gk = k0 + 2 * pair, at = aBase + gm * p.ARow + gk * p.AK;
-                float low = gm < p.M && gk < p.K ? a[at] : 0f;
-                float high = gm < p.M && gk + 1 < p.K ? a[at + p.AK] : 0f;
-                aTile[m * stride + pair] = TensorCore.Pack(TensorCore.ToHalf(low), TensorCore.ToHalf(high));
+                int i = aAlongK ? e / pairs : e % rows, pair = aAlongK ? e % pairs : e / rows;
+                int gm = row0 + i, gk = k0 + 2 * pair;
+                float low = gm < m && gk < kTotal ? operands.A(gm, gk) : 0f;
+                float high = gm < m && gk + 1 < kTotal ? operands.A(gm, gk + 1) : 0f;
+                aTile[i * stride + pair] = TensorCore.Pack(TensorCore.ToHalf(low), TensorCore.ToHalf(high));
             }
             for (int e = thread; e < cols * pairs; e += threads)
             {
-                int n = p.BK == 1 ? e / pairs : e % cols, pair = p.BK == 1 ? e % pairs : e / cols;
-                int gn = col0 + n, gk = k0 + 2 * pair, at = bBase + gk * p.BK + gn * p.BCol;
-                var low = gn < p.N && gk < p.K ? b[at] : default;
-                var high = gn < p.N && gk + 1 < p.K ? b[at + p.BK] : default;
-                bTile[n * stride + pair] = TensorCore.Pack(low, high);
+                int j = bAlongK ? e / pairs : e % cols, pair = bAlongK ? e % pairs : e / cols;
+                int gn = col0 + j, gk = k0 + 2 * pair;
+                var low = gn < n && gk < kTotal ? operands.B(gk, gn) : default;
+                var high = gn < n && gk + 1 < kTotal ? operands.B(gk + 1, gn) : default;
+                bTile[j * stride + pair] = TensorCore.Pack(low, high);
             }
             Group.Barrier();
             for (int word = 0; word < pairs; word += 8)
                 sums.Mma(aTile, (warpRow + g) * stride + word + t, bTile, (warpCol + g) * stride + word + t, stride);
             Group.Barrier();
         }
-        sums.Store(new GemmEpilogue<Half, WidenF16>(bias, c, p, batch), row0 + warpRow + g, col0 + warpCol + 2 * t);
+        return sums;
+    }
+
+    /// <summary>Hands this lane's part of the tile from <see cref="Accumulate"/> to <paramref name="epilogue"/>, element by element.</summary>
+    internal static void Store<TShape, TTile, TEpilogue>(in TTile sums, in TEpilogue epilogue)
+        where TShape : struct, ITensorCoreShape
+        where TTile : struct, IMmaTile<TTile>
+        where TEpilogue : struct, IGemmEpilogue
+    {
+        var (row, col) = Origin<TShape>();
+        sums.Store(epilogue, row, col);
+    }
+
+    /// <summary>
+    /// Hands this lane's part of the tile from <see cref="Accumulate"/> to <paramref name="epilogue"/> in pairs: warp
+    /// tile column c with warp tile column c + TileCols · 4, for c &lt; TileCols · 4 (<see cref="IMmaTile{TSelf}.StoreHalves"/>).
+    /// </summary>
+    internal static void StoreHalves<TShape, TTile, TEpilogue>(in TTile sums, in TEpilogue epilogue)
+        where TShape : struct, ITensorCoreShape
+        where TTile : struct, IMmaTile<TTile>
+        where TEpilogue : struct, IGemmPairEpilogue
+    {
+        var (row, col) = Origin<TShape>();
+        sums.StoreHalves(epilogue, row, col);
+    }
+
+    /// <summary>The row and column of this lane's c0 in its warp's first tile.</summary>
+    private static (int Row, int Col) Origin<TShape>() where TShape : struct, ITensorCoreShape
+    {
+        var shape = default(TShape);
+        int warpRows = shape.TileRows * 16, warpCols = shape.TileCols * 8;
+        int warp = Warp.WarpIdx, g = Warp.LaneIdx >> 2, t = Warp.LaneIdx & 3;
+        return (Grid.IdxY * shape.WarpRows * warpRows + warp / shape.WarpCols * warpRows + g,
+            Grid.IdxX * shape.WarpCols * warpCols + warp % shape.WarpCols * warpCols + 2 * t);
+    }
+
+    /// <summary>A GEMM's kernel body: one batch (Grid.IdxZ) of <see cref="Gemm.MatMul"/> with <see cref="GemmEpilogue{TB, TWiden}"/>.</summary>
+    private readonly struct GemmBody(
+        ArrayView<float> a, ArrayView<Half> b, ArrayView<Half> bias, ArrayView<float> c, GemmLayout p) : ITensorCoreBody
+    {
+        public void Run<TShape, TTile>()
+            where TShape : struct, ITensorCoreShape
+            where TTile : struct, IMmaTile<TTile>
+        {
+            int batch = Grid.IdxZ;
+            var sums = Accumulate<TShape, TTile, GemmOperands<Half>>(new GemmOperands<Half>(a, b, p, batch));
+            Store<TShape, TTile, GemmEpilogue<Half, WidenF16>>(sums, new GemmEpilogue<Half, WidenF16>(bias, c, p, batch));
+        }
     }
 
     /// <summary>The kernel of one shape, loaded once per accelerator.</summary>

@@ -1,6 +1,3 @@
-using ILGPU;
-using Half = ILGPU.Half;
-
 namespace IlgpuDiffusion.Kernels;
 
 using Warp16x8 = MmaRow<MmaCell>;
@@ -11,8 +8,8 @@ using Warp64x32 = MmaRows2<MmaRows2<MmaRow<MmaCells2<MmaCells2<MmaCell>>>>>;
 /// A block shape of <see cref="TensorCoreGemm"/>, compiled into the kernel as a generic struct argument. A group of
 /// <see cref="WarpRows"/> × <see cref="WarpCols"/> warps computes a block of C; each warp owns
 /// <see cref="TileRows"/> × <see cref="TileCols"/> m16n8 tiles of it, and K advances <see cref="Depth"/> (a multiple
-/// of 16) at a time through shared memory. The warp tile's type is named only in <see cref="Run"/>, which forwards
-/// the kernel's arguments to <see cref="TensorCoreGemm.Body"/> with it.
+/// of 16) at a time through shared memory. The warp tile's type is named only in <see cref="Run{TBody}"/>, which
+/// hands it to the kernel's body (<see cref="ITensorCoreBody"/>).
 /// </summary>
 internal interface ITensorCoreShape
 {
@@ -28,7 +25,19 @@ internal interface ITensorCoreShape
 
     int Depth { get; }
 
-    void Run(ArrayView<float> a, ArrayView<Half> b, ArrayView<Half> bias, ArrayView<float> c, GemmLayout p);
+    /// <summary>Runs <paramref name="body"/> with this shape's warp tile type.</summary>
+    void Run<TBody>(in TBody body) where TBody : struct, ITensorCoreBody;
+}
+
+/// <summary>
+/// A kernel built on <see cref="TensorCoreGemm.Accumulate"/> (a GEMM, an implicit-GEMM convolution), holding the
+/// kernel's arguments; <see cref="ITensorCoreShape.Run{TBody}"/> calls it with the shape's warp tile type.
+/// </summary>
+internal interface ITensorCoreBody
+{
+    void Run<TShape, TTile>()
+        where TShape : struct, ITensorCoreShape
+        where TTile : struct, IMmaTile<TTile>;
 }
 
 /// <summary>
@@ -47,8 +56,7 @@ internal readonly struct TensorCoreGemm128 : ITensorCoreShape
 
     public int Depth => 32;
 
-    public void Run(ArrayView<float> a, ArrayView<Half> b, ArrayView<Half> bias, ArrayView<float> c, GemmLayout p) =>
-        TensorCoreGemm.Body<TensorCoreGemm128, Warp64x32>(a, b, bias, c, p);
+    public void Run<TBody>(in TBody body) where TBody : struct, ITensorCoreBody => body.Run<TensorCoreGemm128, Warp64x32>();
 }
 
 /// <summary>A test shape for the CPU accelerator: a 32 × 16 block of one warp (2 × 2 tiles), K steps of 32, 32 threads.</summary>
@@ -64,8 +72,7 @@ internal readonly struct TensorCoreGemm32 : ITensorCoreShape
 
     public int Depth => 32;
 
-    public void Run(ArrayView<float> a, ArrayView<Half> b, ArrayView<Half> bias, ArrayView<float> c, GemmLayout p) =>
-        TensorCoreGemm.Body<TensorCoreGemm32, Warp32x16>(a, b, bias, c, p);
+    public void Run<TBody>(in TBody body) where TBody : struct, ITensorCoreBody => body.Run<TensorCoreGemm32, Warp32x16>();
 }
 
 /// <summary>A test shape for the CPU accelerator: a 16 × 16 block of 1 × 2 warps with one tile each, K steps of 16, 64 threads.</summary>
@@ -81,6 +88,5 @@ internal readonly struct TensorCoreGemm16 : ITensorCoreShape
 
     public int Depth => 16;
 
-    public void Run(ArrayView<float> a, ArrayView<Half> b, ArrayView<Half> bias, ArrayView<float> c, GemmLayout p) =>
-        TensorCoreGemm.Body<TensorCoreGemm16, Warp16x8>(a, b, bias, c, p);
+    public void Run<TBody>(in TBody body) where TBody : struct, ITensorCoreBody => body.Run<TensorCoreGemm16, Warp16x8>();
 }

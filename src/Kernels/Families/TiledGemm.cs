@@ -8,9 +8,9 @@ namespace IlgpuDiffusion.Kernels;
 /// The CUDA-tuned fp32 GEMM: shared-memory tiling and register blocking, with exactly the semantics of
 /// <see cref="Gemm.MatMul"/> (any M, N, K, transposes through <see cref="GemmLayout"/>'s strides, F32 or F16 B widened
 /// on its way into shared memory, a shared operand across the batch, alpha, beta and <see cref="Linear"/>'s bias).
-/// Each group computes one block of C for one batch: per K step it stages a Depth-deep slice of op(A) and op(B) in
-/// shared memory (zero outside the matrices, so no shape needs to divide the tile), then every thread accumulates
-/// its TM × TN outputs as outer products of register vectors. The arithmetic is fp32 throughout (no TF32), so it
+/// Each group computes one block of C for one batch with the main loop <see cref="Accumulate"/>, which the
+/// implicit-GEMM convolution (<see cref="Conv2dImplicitGemm"/>) and the GEGLU-fused projection (<see cref="GegluGemm"/>)
+/// share through <see cref="IGemmOperands{TB}"/> and their own epilogues. The arithmetic is fp32 throughout (no TF32), so it
 /// keeps the f32 parity bounds; only the summation order differs from the portable kernel.
 /// </summary>
 internal static class TiledGemm
@@ -48,7 +48,7 @@ internal static class TiledGemm
                 args.A.F32View, args.B.F32View, args.Bias?.F32View ?? ArrayView<float>.Empty, args.C.F32View, layout);
     }
 
-    /// <summary>The entry point: <typeparamref name="TShape"/> names its register tile and calls <see cref="Body"/>.</summary>
+    /// <summary>The entry point: <typeparamref name="TShape"/> names its register tile and runs <see cref="GemmBody{TB, TWiden}"/>.</summary>
     [Kernel(typeof(float), typeof(WidenF32), typeof(TiledGemm128), ExplicitlyGrouped = true)]
     [Kernel(typeof(Half), typeof(WidenF16), typeof(TiledGemm128), ExplicitlyGrouped = true)]
     internal static void TiledKernel<TB, TWiden, TShape>(
@@ -56,20 +56,23 @@ internal static class TiledGemm
         where TB : unmanaged
         where TWiden : struct, IWiden<TB>
         where TShape : struct, ITiledGemmShape =>
-        default(TShape).Run<TB, TWiden>(a, b, bias, c, p);
+        default(TShape).Run(new GemmBody<TB, TWiden>(a, b, bias, c, p));
 
     /// <summary>
-    /// One group's block. Thread (ty, tx) owns rows ty + i·ThreadRows and columns tx + j·ThreadCols of the block, so
-    /// a warp's shared-memory reads of a B row are consecutive and its stores of C coalesce. Shared memory holds the
-    /// slices k-major: A as [Depth][rows + pad], B as [Depth][cols + pad].
+    /// The main loop every tiled kernel shares: the group's block of <paramref name="operands"/>' product, at block
+    /// row Grid.IdxY and block column Grid.IdxX, as this thread's register tile. Thread (ty, tx) owns rows
+    /// ty + i·ThreadRows and columns tx + j·ThreadCols of the block, so a warp's shared-memory reads of a B row are
+    /// consecutive and its stores coalesce. Per K step it stages a Depth-deep slice of op(A) and op(B) in shared
+    /// memory, k-major (A as [Depth][rows + pad], B as [Depth][cols + pad]), zero outside the matrices, so no shape
+    /// needs to divide the tile; then accumulates outer products of register vectors.
     /// </summary>
-    internal static void Body<TB, TWiden, TShape, TTile, TRow>(
-        ArrayView<float> a, ArrayView<TB> b, ArrayView<TB> bias, ArrayView<float> c, GemmLayout p)
+    internal static TTile Accumulate<TB, TWiden, TShape, TTile, TRow, TOperands>(in TOperands operands)
         where TB : unmanaged
         where TWiden : struct, IWiden<TB>
         where TShape : struct, ITiledGemmShape
         where TTile : struct, IRegisterTile<TTile, TRow>
         where TRow : struct, IRegisters<TRow>
+        where TOperands : struct, IGemmOperands<TB>
     {
         var shape = default(TShape);
         var widen = default(TWiden);
@@ -82,24 +85,25 @@ internal static class TiledGemm
 
         int thread = Group.IdxX, threads = threadRows * threadCols;
         int ty = thread / threadCols, tx = thread % threadCols;
-        int row0 = Grid.IdxY * rows, col0 = Grid.IdxX * cols, batch = Grid.IdxZ;
-        int aBase = batch * p.ABatch, bBase = batch * p.BBatch;
+        int row0 = Grid.IdxY * rows, col0 = Grid.IdxX * cols;
+        int m = operands.M, n = operands.N, kTotal = operands.K;
+        bool aAlongK = operands.AAlongK, bAlongK = operands.BAlongK;
         TTile sums = default;
         TRow bRow = default;
-        for (int k0 = 0; k0 < p.K; k0 += depth)
+        for (int k0 = 0; k0 < kTotal; k0 += depth)
         {
-            // Consecutive threads walk each operand's contiguous dimension, so the global loads coalesce for either transpose.
+            // Consecutive threads walk each operand's contiguous dimension, so the global loads coalesce for either layout.
             for (int e = thread; e < rows * depth; e += threads)
             {
-                int m = p.AK == 1 ? e / depth : e % rows, k = p.AK == 1 ? e % depth : e / rows;
-                int gm = row0 + m, gk = k0 + k;
-                aTile[k * aStride + m] = gm < p.M && gk < p.K ? a[aBase + gm * p.ARow + gk * p.AK] : 0f;
+                int i = aAlongK ? e / depth : e % rows, k = aAlongK ? e % depth : e / rows;
+                int gm = row0 + i, gk = k0 + k;
+                aTile[k * aStride + i] = gm < m && gk < kTotal ? operands.A(gm, gk) : 0f;
             }
             for (int e = thread; e < cols * depth; e += threads)
             {
-                int n = p.BK == 1 ? e / depth : e % cols, k = p.BK == 1 ? e % depth : e / cols;
-                int gn = col0 + n, gk = k0 + k;
-                bTile[k * bStride + n] = gn < p.N && gk < p.K ? widen.ToFloat(b[bBase + gk * p.BK + gn * p.BCol]) : 0f;
+                int j = bAlongK ? e / depth : e % cols, k = bAlongK ? e % depth : e / cols;
+                int gn = col0 + j, gk = k0 + k;
+                bTile[k * bStride + j] = gn < n && gk < kTotal ? widen.ToFloat(operands.B(gk, gn)) : 0f;
             }
             Group.Barrier();
             for (int k = 0; k < depth; k++)
@@ -109,7 +113,58 @@ internal static class TiledGemm
             }
             Group.Barrier();
         }
-        sums.Store(new GemmEpilogue<TB, TWiden>(bias, c, p, batch), row0 + ty, threadRows, col0 + tx, threadCols);
+        return sums;
+    }
+
+    /// <summary>Hands this thread's tile from <see cref="Accumulate"/> to <paramref name="epilogue"/>, element by element.</summary>
+    internal static void Store<TShape, TTile, TRow, TEpilogue>(in TTile sums, in TEpilogue epilogue)
+        where TShape : struct, ITiledGemmShape
+        where TTile : struct, IRegisterTile<TTile, TRow>
+        where TRow : struct, IRegisters<TRow>
+        where TEpilogue : struct, IGemmEpilogue
+    {
+        var (row, col) = Origin<TShape>();
+        sums.Store(epilogue, row, default(TShape).ThreadRows, col, default(TShape).ThreadCols);
+    }
+
+    /// <summary>
+    /// Hands this thread's tile from <see cref="Accumulate"/> to <paramref name="epilogue"/> in pairs: block column c
+    /// with block column c + cols / 2, for c &lt; cols / 2 (<see cref="IRegisterTile{TSelf, TRow}.StoreHalves"/>).
+    /// </summary>
+    internal static void StoreHalves<TShape, TTile, TRow, TEpilogue>(in TTile sums, in TEpilogue epilogue)
+        where TShape : struct, ITiledGemmShape
+        where TTile : struct, IRegisterTile<TTile, TRow>
+        where TRow : struct, IRegisters<TRow>
+        where TEpilogue : struct, IGemmPairEpilogue
+    {
+        var (row, col) = Origin<TShape>();
+        sums.StoreHalves(epilogue, row, default(TShape).ThreadRows, col, default(TShape).ThreadCols);
+    }
+
+    /// <summary>The row and column of this thread's first element in the product.</summary>
+    private static (int Row, int Col) Origin<TShape>() where TShape : struct, ITiledGemmShape
+    {
+        var shape = default(TShape);
+        int thread = Group.IdxX;
+        return (Grid.IdxY * shape.ThreadRows * shape.RowsPerThread + thread / shape.ThreadCols,
+            Grid.IdxX * shape.ThreadCols * shape.ColsPerThread + thread % shape.ThreadCols);
+    }
+
+    /// <summary>A GEMM's kernel body: one batch (Grid.IdxZ) of <see cref="Gemm.MatMul"/> with <see cref="GemmEpilogue{TB, TWiden}"/>.</summary>
+    private readonly struct GemmBody<TB, TWiden>(
+        ArrayView<float> a, ArrayView<TB> b, ArrayView<TB> bias, ArrayView<float> c, GemmLayout p) : ITiledBody
+        where TB : unmanaged
+        where TWiden : struct, IWiden<TB>
+    {
+        public void Run<TShape, TTile, TRow>()
+            where TShape : struct, ITiledGemmShape
+            where TTile : struct, IRegisterTile<TTile, TRow>
+            where TRow : struct, IRegisters<TRow>
+        {
+            int batch = Grid.IdxZ;
+            var sums = Accumulate<TB, TWiden, TShape, TTile, TRow, GemmOperands<TB>>(new GemmOperands<TB>(a, b, p, batch));
+            Store<TShape, TTile, TRow, GemmEpilogue<TB, TWiden>>(sums, new GemmEpilogue<TB, TWiden>(bias, c, p, batch));
+        }
     }
 
     /// <summary>The kernel of one instantiation, loaded once per accelerator.</summary>

@@ -1,5 +1,3 @@
-using ILGPU;
-
 namespace IlgpuDiffusion.Kernels;
 
 using Regs2x = Regs2<Regs1>;
@@ -12,8 +10,8 @@ using Tile8x8 = Rows2<Rows2<Rows2<Rows1<Regs2<Regs2<Regs2<Regs1>>>>, Regs2<Regs2
 /// A block shape of <see cref="TiledGemm"/>, compiled into the kernel as a generic struct argument. A group of
 /// <see cref="ThreadRows"/> × <see cref="ThreadCols"/> threads computes a block of (ThreadRows · TM) × (ThreadCols · TN)
 /// outputs, each thread a TM × TN register tile, and walks K <see cref="Depth"/> at a time through shared memory.
-/// TM and TN are the sizes of the register tile's types, which only <see cref="Run{TB, TWiden}"/> can name (C# has
-/// no associated types), so it forwards the kernel's arguments to <see cref="TiledGemm.Body"/> with them.
+/// TM and TN are the sizes of the register tile's types, which only <see cref="Run{TBody}"/> can name (C# has
+/// no associated types), so it hands them to the kernel's body (<see cref="ITiledBody"/>).
 /// </summary>
 internal interface ITiledGemmShape
 {
@@ -30,9 +28,20 @@ internal interface ITiledGemmShape
     /// <summary>BK: the K extent of a shared-memory tile.</summary>
     int Depth { get; }
 
-    void Run<TB, TWiden>(ArrayView<float> a, ArrayView<TB> b, ArrayView<TB> bias, ArrayView<float> c, GemmLayout p)
-        where TB : unmanaged
-        where TWiden : struct, IWiden<TB>;
+    /// <summary>Runs <paramref name="body"/> with this shape's register tile types.</summary>
+    void Run<TBody>(in TBody body) where TBody : struct, ITiledBody;
+}
+
+/// <summary>
+/// A kernel built on <see cref="TiledGemm.Accumulate"/> (a GEMM, an implicit-GEMM convolution, a GEMM with a GEGLU
+/// epilogue), holding the kernel's arguments; <see cref="ITiledGemmShape.Run{TBody}"/> calls it with the shape's types.
+/// </summary>
+internal interface ITiledBody
+{
+    void Run<TShape, TTile, TRow>()
+        where TShape : struct, ITiledGemmShape
+        where TTile : struct, IRegisterTile<TTile, TRow>
+        where TRow : struct, IRegisters<TRow>;
 }
 
 /// <summary>The CUDA shape: a 128 × 128 block, BK = 8, 8 × 8 outputs per thread, 256 threads, 8.25 KB of shared memory.</summary>
@@ -48,10 +57,7 @@ internal readonly struct TiledGemm128 : ITiledGemmShape
 
     public int Depth => 8;
 
-    public void Run<TB, TWiden>(ArrayView<float> a, ArrayView<TB> b, ArrayView<TB> bias, ArrayView<float> c, GemmLayout p)
-        where TB : unmanaged
-        where TWiden : struct, IWiden<TB> =>
-        TiledGemm.Body<TB, TWiden, TiledGemm128, Tile8x8, Regs8x>(a, b, bias, c, p);
+    public void Run<TBody>(in TBody body) where TBody : struct, ITiledBody => body.Run<TiledGemm128, Tile8x8, Regs8x>();
 }
 
 /// <summary>A test shape for the CPU accelerator: an 8 × 8 block, BK = 4, 2 × 2 outputs per thread, 16 threads.</summary>
@@ -67,8 +73,5 @@ internal readonly struct TiledGemm8 : ITiledGemmShape
 
     public int Depth => 4;
 
-    public void Run<TB, TWiden>(ArrayView<float> a, ArrayView<TB> b, ArrayView<TB> bias, ArrayView<float> c, GemmLayout p)
-        where TB : unmanaged
-        where TWiden : struct, IWiden<TB> =>
-        TiledGemm.Body<TB, TWiden, TiledGemm8, Tile2x2, Regs2x>(a, b, bias, c, p);
+    public void Run<TBody>(in TBody body) where TBody : struct, ITiledBody => body.Run<TiledGemm8, Tile2x2, Regs2x>();
 }

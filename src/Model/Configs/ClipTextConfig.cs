@@ -45,17 +45,22 @@ public sealed record ClipTextConfig
     /// <summary>Reads a transformers <c>text_encoder/config.json</c>.</summary>
     public static ClipTextConfig Load(string path) => From(ConfigJson.Load(path));
 
-    /// <summary>Reads the text config from <paramref name="json"/> (a file, or CLIPConfig's <c>text_config</c> section).</summary>
-    internal static ClipTextConfig From(ConfigJson json)
+    /// <summary>
+    /// Reads the text config from <paramref name="json"/> (a file, or CLIPConfig's <c>text_config</c> section). With
+    /// <paramref name="defaults"/>, absent keys take its values (configs saved as a diff from the class defaults);
+    /// without, the sizes are required.
+    /// </summary>
+    internal static ClipTextConfig From(ConfigJson json, ClipTextConfig? defaults = null)
     {
+        int Size(string key, Func<ClipTextConfig, int> fallback) => defaults is null ? json.Int(key) : json.Int(key, fallback(defaults));
         var config = new ClipTextConfig
         {
-            VocabSize = json.Int("vocab_size"),
-            HiddenSize = json.Int("hidden_size"),
-            NumHiddenLayers = json.Int("num_hidden_layers"),
-            NumAttentionHeads = json.Int("num_attention_heads"),
-            IntermediateSize = json.Int("intermediate_size"),
-            MaxPositionEmbeddings = json.Int("max_position_embeddings"),
+            VocabSize = Size("vocab_size", d => d.VocabSize),
+            HiddenSize = Size("hidden_size", d => d.HiddenSize),
+            NumHiddenLayers = Size("num_hidden_layers", d => d.NumHiddenLayers),
+            NumAttentionHeads = Size("num_attention_heads", d => d.NumAttentionHeads),
+            IntermediateSize = Size("intermediate_size", d => d.IntermediateSize),
+            MaxPositionEmbeddings = Size("max_position_embeddings", d => d.MaxPositionEmbeddings),
             HiddenAct = json.String("hidden_act", "quick_gelu"),
             LayerNormEps = json.Double("layer_norm_eps", 1e-5),
             ProjectionDim = json.OptionalInt("projection_dim"),

@@ -24,6 +24,7 @@ public sealed class WeightSet
     private readonly HashSet<string> used = new(StringComparer.Ordinal);
     private readonly List<string> missing = [];
     private readonly List<ShapeMismatch> wrongShapes = [];
+    private readonly RandomWeights? random;
 
     internal WeightSet(string component, Device device, DType weightDType, IEnumerable<WeightEntry> tensors)
     {
@@ -33,6 +34,23 @@ public sealed class WeightSet
         WeightDType = weightDType;
         foreach (var entry in tensors)
             if (!entries.TryAdd(entry.Name, entry)) duplicates.Add($"{entry.Source.Name} (a second source of '{entry.Name}', which {entries[entry.Name].Describe()} provides)");
+    }
+
+    private WeightSet(string component, Device device, DType weightDType, RandomWeights random)
+        : this(component, device, weightDType, [])
+    {
+        this.random = random;
+    }
+
+    /// <summary>
+    /// A file-less set for <paramref name="component"/> that gives every weight a model takes, drawn from
+    /// <paramref name="seed"/> (the same values for a seed and name on every run and device; see <see cref="RandomWeights"/>).
+    /// </summary>
+    public static WeightSet Random(string component, Device device, DType weightDType, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(component);
+        ArgumentNullException.ThrowIfNull(device);
+        return new WeightSet(component, device, weightDType, new RandomWeights(seed));
     }
 
     /// <summary>"unet", "vae" or "text_encoder".</summary>
@@ -46,7 +64,8 @@ public sealed class WeightSet
     /// <summary>The diffusers names of the tensors, sorted.</summary>
     public IReadOnlyList<string> Names => [.. entries.Keys.Order(StringComparer.Ordinal)];
 
-    public bool Contains(string name) => entries.ContainsKey(name);
+    /// <summary>Whether the set can give <paramref name="name"/> (a random set gives any name).</summary>
+    public bool Contains(string name) => random is not null || entries.ContainsKey(name);
 
     /// <summary>The shape of <paramref name="name"/> in PyTorch layout.</summary>
     public IReadOnlyList<int> ShapeOf(string name) => Entry(name).Shape;
@@ -75,6 +94,11 @@ public sealed class WeightSet
     /// </summary>
     public Tensor Take(string name, ReadOnlySpan<int> expectedShape, DType? dtype = null)
     {
+        if (random is not null)
+        {
+            used.Add(name);
+            return random.Create(Device, name, expectedShape.ToArray(), dtype ?? DefaultDType(expectedShape.Length));
+        }
         if (!entries.TryGetValue(name, out var entry))
         {
             missing.Add(name);
@@ -91,7 +115,7 @@ public sealed class WeightSet
 
     /// <summary>Like <see cref="Take"/> for an optional weight: null, and no problem recorded, when the checkpoint lacks it.</summary>
     public Tensor? TryTake(string name, ReadOnlySpan<int> expectedShape, DType? dtype = null) =>
-        entries.ContainsKey(name) ? Take(name, expectedShape, dtype) : null;
+        Contains(name) ? Take(name, expectedShape, dtype) : null;
 
     /// <summary>Marks a tensor the model deliberately does not use (e.g. <c>position_ids</c>) so it is not reported as unexpected.</summary>
     public void Skip(string name) => used.Add(name);

@@ -38,4 +38,7 @@ public sealed class Conv2dLayer : Module
 
     /// <summary>Applies the convolution to x [N, H, W, Cin].</summary>
     public Var Forward(Var x) => Ops.Conv2d(x, Weight, Bias, parameters);
+
+    /// <summary><paramref name="residual"/> + the convolution of x, the residual added in the same pass where it can be (<see cref="Ops.Conv2dAdd"/>).</summary>
+    public Var Forward(Var x, Var residual) => Ops.Conv2dAdd(x, Weight, Bias, parameters, residual);
 }

@@ -8,9 +8,6 @@ public sealed record AttentionNames(string Query, string Key, string Value, stri
 {
     /// <summary>diffusers' Attention: <c>to_q</c>, <c>to_k</c>, <c>to_v</c>, <c>to_out.0</c> (UNet, VAE).</summary>
     public static AttentionNames Diffusers { get; } = new("to_q", "to_k", "to_v", "to_out.0");
-
-    /// <summary>transformers' CLIPAttention: <c>q_proj</c>, <c>k_proj</c>, <c>v_proj</c>, <c>out_proj</c>.</summary>
-    public static AttentionNames Clip { get; } = new("q_proj", "k_proj", "v_proj", "out_proj");
 }
 
 /// <summary>

@@ -7,7 +7,8 @@ namespace IlgpuDiffusion.Model.Nn;
 /// <summary>
 /// diffusers' ResnetBlock2D (default "default" time-embedding norm, scale 1, no dropout at inference):
 /// h = conv1(SiLU(norm1(x))) [+ time_emb_proj(SiLU(temb)) per sample]; h = conv2(SiLU(norm2(h)));
-/// out = shortcut(x) + h, where the shortcut is a 1×1 <c>conv_shortcut</c> when the channel count changes.
+/// out = shortcut(x) + h, where the shortcut is a 1×1 <c>conv_shortcut</c> when the channel count changes, added in
+/// conv2's own pass at inference (<see cref="Conv2dLayer.Forward(Var, Var)"/>).
 /// Used by the UNet (with a time embedding) and the VAE (without).
 /// </summary>
 public sealed class ResnetBlock2D : Module
@@ -43,15 +44,12 @@ public sealed class ResnetBlock2D : Module
             using var old = h;
             h = Ops.AddPerSample(old, t);
         }
-        Var h2;
         using (h)
         using (var a = norm2.Forward(h, silu: true))
-            h2 = conv2.Forward(a);
-        using (h2)
         {
-            if (shortcut is null) return Ops.Add(x, h2);
+            if (shortcut is null) return conv2.Forward(a, residual: x);
             using var s = shortcut.Forward(x);
-            return Ops.Add(s, h2);
+            return conv2.Forward(a, residual: s);
         }
     }
 }

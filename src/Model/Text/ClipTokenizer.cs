@@ -100,14 +100,40 @@ public sealed partial class ClipTokenizer
         using var vocabStream = File.OpenRead(vocab);
         var vocabulary = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, int>>(vocabStream)
             ?? throw new InvalidDataException($"tokenizer: {vocab} is not a JSON object of token → id.");
+        return Create(vocabulary, File.ReadLines(merges).Where(line => !line.StartsWith("#version", StringComparison.Ordinal) && line.Length > 0), vocab);
+    }
+
+    /// <summary>
+    /// A byte-level tokenizer without merges (every character of a word is a token) whose vocabulary has exactly
+    /// <paramref name="vocabularySize"/> ids: the 256 byte symbols, the same with "&lt;/w&gt;", unused fillers, then
+    /// &lt;|startoftext|&gt; and &lt;|endoftext|&gt; as the last two ids, as in CLIP. For models built with random
+    /// weights (benchmarks), which come without tokenizer files.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The size leaves no room for the byte symbols and the special tokens.</exception>
+    public static ClipTokenizer WithoutMerges(int vocabularySize)
+    {
+        const int minimum = 2 * 256 + 2;
+        ArgumentOutOfRangeException.ThrowIfLessThan(vocabularySize, minimum);
+        var vocabulary = new Dictionary<string, int>(StringComparer.Ordinal);
+        var bytes = ByteSymbols();
+        foreach (var symbol in bytes) vocabulary.Add(symbol, vocabulary.Count);
+        foreach (var symbol in bytes) vocabulary.Add(symbol + "</w>", vocabulary.Count);
+        while (vocabulary.Count < vocabularySize - 2) vocabulary.Add($"<|unused{vocabulary.Count}|>", vocabulary.Count);
+        vocabulary.Add(StartOfText, vocabulary.Count);
+        vocabulary.Add(EndOfText, vocabulary.Count);
+        return Create(vocabulary, [], $"a {vocabularySize}-id vocabulary without merges");
+    }
+
+    private static ClipTokenizer Create(Dictionary<string, int> vocabulary, IEnumerable<string> merges, string source)
+    {
         foreach (var special in new[] { StartOfText, EndOfText })
             if (!vocabulary.ContainsKey(special))
-                throw new InvalidDataException($"tokenizer: {vocab} has no '{special}' token; it is not a CLIP vocabulary.");
+                throw new InvalidDataException($"tokenizer: {source} has no '{special}' token; it is not a CLIP vocabulary.");
 
         var specials = new Dictionary<string, int> { [StartOfText] = vocabulary[StartOfText], [EndOfText] = vocabulary[EndOfText] };
         var options = new BpeOptions(vocabulary)
         {
-            Merges = File.ReadLines(merges).Where(line => !line.StartsWith("#version", StringComparison.Ordinal) && line.Length > 0),
+            Merges = merges,
             EndOfWordSuffix = "</w>",
             ByteLevel = true,
             PreTokenizer = new RegexPreTokenizer(ClipWords(), specials),
@@ -115,6 +141,19 @@ public sealed partial class ClipTokenizer
             UnknownToken = EndOfText,
         };
         return new ClipTokenizer(BpeTokenizer.Create(options), specials[StartOfText], specials[EndOfText]);
+    }
+
+    /// <summary>GPT-2's byte → symbol map (printable bytes stand for themselves, the others for U+0100 onwards), in byte order.</summary>
+    private static string[] ByteSymbols()
+    {
+        var symbols = new string[256];
+        int shifted = 0;
+        for (int b = 0; b < 256; b++)
+        {
+            bool printable = b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF;
+            symbols[b] = ((char)(printable ? b : 256 + shifted++)).ToString();
+        }
+        return symbols;
     }
 
     /// <summary>The ids of <paramref name="prompt"/> after cleanup (BPE and added tokens), without bos/eos and without truncation.</summary>

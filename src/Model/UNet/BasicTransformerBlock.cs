@@ -62,10 +62,16 @@ public sealed class BasicTransformerBlock : Module
             return Ops.Add(fed, afterCross);
     }
 
+    /// <summary>ff.net.2(GEGLU(ff.net.0.proj(x))); without an adapter on the projection, its GEGLU may be fused (<see cref="Ops.LinearGeglu"/>).</summary>
     private Var FeedForward(Var x)
     {
-        using var projected = feedForwardIn.Forward(x);
-        using var gated = Ops.Geglu(projected);
+        using var gated = feedForwardIn.Adapter is null ? Ops.LinearGeglu(x, feedForwardIn.Weight, feedForwardIn.Bias) : AdaptedGeglu(x);
         return feedForwardOut.Forward(gated);
+    }
+
+    private Var AdaptedGeglu(Var x)
+    {
+        using var projected = feedForwardIn.Forward(x);
+        return Ops.Geglu(projected);
     }
 }

@@ -131,7 +131,7 @@ public sealed class TruncatedSvdTests
     private static double[] Normal(int count, int seed) => [.. Reference.RandomNormal(count, seed).Select(v => (double)v)];
 
     /// <summary>U diag(σ) Vᵀ with U, V random with orthonormal columns (Gram–Schmidt twice).</summary>
-    private static double[] WithSingularValues(int rows, int cols, double[] sigma, int seed)
+    internal static double[] WithSingularValues(int rows, int cols, double[] sigma, int seed)
     {
         int n = Math.Min(rows, cols);
         double[] u = Orthonormal(rows, n, seed), v = Orthonormal(cols, n, seed + 1);
