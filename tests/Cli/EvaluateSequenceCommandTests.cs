@@ -8,6 +8,8 @@ namespace IlgpuDiffusion.Tests.Cli;
 /// <c>evaluate-sequence</c> end to end on the tiny fixture model with tiny CLIP and DINO: two synthetic concepts, two
 /// methods into one folder (2 training steps, 2 images per concept, 2 sampling steps, one context prompt). Every output
 /// file exists, the score files hold every cell of both methods, and the report parses and links only existing files.
+/// Slow on the CPU accelerator (minutes: 4 trainings, 24 images, 3 pipeline loads per method), hence the trait:
+/// exclude it with <c>--filter "Category!=Slow"</c> where the suite has a tight time budget.
 /// </summary>
 public sealed class EvaluateSequenceCommandTests : IDisposable
 {
@@ -16,6 +18,7 @@ public sealed class EvaluateSequenceCommandTests : IDisposable
     public void Dispose() => root.Delete(recursive: true);
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void Two_methods_produce_every_output_and_a_report_that_links_existing_files()
     {
         SyntheticImages.Write(Path.Combine(root.FullName, "data", "rex"), 2, seed: 31);
