@@ -9,7 +9,8 @@ namespace IlgpuDiffusion.Evaluation.Protocol;
 
 /// <summary>
 /// The real sampler: loads the pipeline afresh (a library's deltas are folded into the weights for good), applies the
-/// library with <see cref="PipelineCustomization"/> and generates each request with its own seed.
+/// library with <see cref="PipelineCustomization"/> and generates each request with its own seed (runs of one prompt
+/// with consecutive seeds in one batch).
 /// </summary>
 public sealed class LibrarySampler(ModelSource model, Device device) : IConceptSampler
 {
@@ -20,19 +21,44 @@ public sealed class LibrarySampler(ModelSource model, Device device) : IConceptS
         using var pipeline = StableDiffusionPipeline.Load(model, device);
         using var customization = new PipelineCustomization(pipeline);
         customization.AddLibrary(ConceptLibrary.Open(libraryFolder), identity.Value);
-        return [.. requests.Select(request =>
+        var images = new List<(RgbImage, string)>(requests.Count);
+        foreach (var run in ConsecutiveSeeds(requests))
         {
-            var image = pipeline.Generate(new TextToImageRequest
+            var result = pipeline.Generate(new TextToImageRequest
             {
-                Prompt = request.Prompt,
-                Seed = request.Seed,
+                Prompt = run[0].Prompt,
+                Seed = run[0].Seed,
+                BatchSize = run.Count,
                 Steps = settings.Steps,
                 Guidance = settings.Guidance,
                 Scheduler = settings.Scheduler,
                 Width = settings.Resolution,
                 Height = settings.Resolution,
-            }).Images[0];
-            return (image.Image, image.Parameters.Sampler);
-        })];
+            });
+            images.AddRange(result.Images.Select(image => (image.Image, image.Parameters.Sampler)));
+        }
+        return images;
     }
+
+    /// <summary>
+    /// The requests cut into runs of one prompt with consecutive seeds, in order: one batched pipeline call draws a run,
+    /// since image i of a batch uses seed + i (at most <see cref="MaxBatch"/> per call).
+    /// </summary>
+    internal static IEnumerable<IReadOnlyList<SampleRequest>> ConsecutiveSeeds(IReadOnlyList<SampleRequest> requests)
+    {
+        var run = new List<SampleRequest>();
+        foreach (var request in requests)
+        {
+            if (run.Count > 0 && (run.Count == MaxBatch || request.Prompt != run[0].Prompt || request.Seed != run[^1].Seed + 1))
+            {
+                yield return run;
+                run = [];
+            }
+            run.Add(request);
+        }
+        if (run.Count > 0) yield return run;
+    }
+
+    /// <summary>The most images one pipeline call draws.</summary>
+    internal const int MaxBatch = 4;
 }
