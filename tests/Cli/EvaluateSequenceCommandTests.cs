@@ -77,4 +77,18 @@ public sealed class EvaluateSequenceCommandTests : IDisposable
         Assert.All(svg, chart => Assert.Equal(2, chart.Descendants().Count(e => e.Name.LocalName == "polyline")));
         Assert.Equal(2 * 3, report.Descendants().Count(e => e.Name.LocalName == "img"));
     }
+
+    [Theory]
+    [InlineData("--adam-beta1", "1.5")]
+    [InlineData("--grad-accum", "0")]
+    [InlineData("--max-grad-norm", "-1")]
+    public void The_trainer_options_of_train_are_taken_and_a_bad_one_is_named(string option, string value)
+    {
+        string output = Path.Combine(root.FullName, "eval");
+        var (code, _, stderr) = ConsoleRunner.Run("evaluate-sequence", "--model", TinyModel.Folder, "--concepts", Path.Combine(root.FullName, "none.json"),
+            "--clip", EvalFixtures.Clip, "--out", output, option, value, "--device", "cpu");
+        Assert.Equal(1, code);
+        Assert.Contains($"error: {option}:", stderr);
+        Assert.False(Directory.Exists(output));
+    }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using IlgpuDiffusion.CLora.Library;
 using IlgpuDiffusion.CLora.Training;
+using IlgpuDiffusion.Cli.Train;
 using IlgpuDiffusion.Evaluation.Extractors;
 using IlgpuDiffusion.Evaluation.Protocol;
 using IlgpuDiffusion.Evaluation.Scoring;
@@ -17,7 +18,7 @@ internal static class EvaluateSequenceCommand
 {
     public static Command Create()
     {
-        var defaults = new TrainerOptions();
+        var trainerOptions = new TrainerOptionSet();
         var sampling = new SamplingSettings();
         var modelOptions = new ModelOptions();
         var concepts = new Option<string>("--concepts") { HelpName = "FILE", Description = "JSON list of {\"name\", \"images\", \"class\"} in learning order (folders relative to the file).", Required = true };
@@ -29,14 +30,6 @@ internal static class EvaluateSequenceCommand
         var output = new Option<string>("--out") { HelpName = "DIR", Description = "The evaluation folder (several methods can share it).", Required = true };
         var contextPrompts = new Option<string?>("--context-prompts") { HelpName = "FILE", Description = "Context prompts with a {} slot (JSON array or one a line), replacing the built-in lists." };
         var maxTasks = new Option<int?>("--max-tasks") { HelpName = "N", Description = "Stop after N tasks (a later run continues)." };
-        var steps = new Option<int>("--steps") { Description = "Training steps per concept.", DefaultValueFactory = _ => defaults.Steps };
-        var rank = new Option<int>("--rank") { Description = "LoRA rank (c-lora, lora).", DefaultValueFactory = _ => defaults.Rank };
-        var lambda = new Option<float>("--lambda") { Description = "C-LoRA's regulariser weight λ.", DefaultValueFactory = _ => defaults.Lambda };
-        var resolution = new Option<int>("--resolution") { HelpName = "PX", Description = "Training and sampling image size.", DefaultValueFactory = _ => defaults.Resolution };
-        var lr = new Option<float>("--lr") { Description = "Learning rate of the adapters (or K/V weights).", DefaultValueFactory = _ => defaults.LearningRate };
-        var tokenLr = new Option<float>("--token-lr") { Description = "Learning rate of the concept tokens.", DefaultValueFactory = _ => defaults.TokenLearningRate };
-        var batchSize = new Option<int>("--batch-size") { Description = "Images per training step.", DefaultValueFactory = _ => defaults.BatchSize };
-        var seed = new Option<ulong>("--seed") { Description = "Training seed.", DefaultValueFactory = _ => defaults.Seed };
         var scheduler = new Option<string?>("--scheduler") { Description = "Sampler: ddim, pndm, euler, euler-a, dpmpp-2m, lms or ddpm (default: the model's)." };
         var sampleSteps = new Option<int>("--sample-steps") { Description = "Denoising steps per image.", DefaultValueFactory = _ => sampling.Steps };
         var guidance = new Option<double>("--guidance") { Description = "Classifier-free guidance scale.", DefaultValueFactory = _ => sampling.Guidance };
@@ -44,27 +37,15 @@ internal static class EvaluateSequenceCommand
         var device = CommonOptions.Device();
         var command = new Command("evaluate-sequence", "Learn concepts in order with one method and measure forgetting (CLIP-I, DINO-I, CLIP-T, KID) after every task.");
         modelOptions.AddTo(command);
+        trainerOptions.AddTo(command);
         foreach (Option option in new Option[]
         {
-            concepts, method, perConcept, clip, dino, output, contextPrompts, maxTasks, steps, rank, lambda, resolution, lr, tokenLr, batchSize, seed,
-            scheduler, sampleSteps, guidance, sampleSeed, device,
+            concepts, method, perConcept, clip, dino, output, contextPrompts, maxTasks, scheduler, sampleSteps, guidance, sampleSeed, device,
         })
             command.Options.Add(option);
         command.SetAction(parse =>
         {
-            var trainer = new TrainerOptions
-            {
-                Method = TrainingMethods.Parse(parse.GetValue(method)!),
-                Steps = parse.GetValue(steps),
-                Rank = parse.GetValue(rank),
-                Lambda = parse.GetValue(lambda),
-                Resolution = parse.GetValue(resolution),
-                LearningRate = parse.GetValue(lr),
-                TokenLearningRate = parse.GetValue(tokenLr),
-                BatchSize = parse.GetValue(batchSize),
-                Seed = parse.GetValue(seed),
-            };
-            trainer.Validate();
+            var trainer = trainerOptions.Options(parse, TrainingMethods.Parse(parse.GetValue(method)!));
             var source = modelOptions.Source(parse);
             var settings = new SequenceSettings
             {
@@ -81,7 +62,13 @@ internal static class EvaluateSequenceCommand
                     Seed = parse.GetValue(sampleSeed),
                 },
                 ContextPrompts = parse.GetValue(contextPrompts) is { } file ? ContextPrompts.Load(file) : null,
-                Trainer = new { trainer.Steps, trainer.Rank, trainer.Lambda, trainer.Resolution, trainer.LearningRate, trainer.TokenLearningRate, trainer.BatchSize, trainer.Seed },
+                Trainer = new
+                {
+                    trainer.Steps, trainer.Rank, trainer.Lambda, trainer.Resolution, trainer.LearningRate, trainer.TokenLearningRate, trainer.BatchSize,
+                    trainer.Seed, trainer.Beta1, trainer.Beta2, trainer.WeightDecay, trainer.Epsilon, Schedule = trainer.Schedule.ToString(), trainer.WarmupSteps,
+                    trainer.MaxGradNorm, trainer.GradientAccumulation, trainer.MinSnrGamma, trainer.NoiseOffset, trainer.FlipHorizontal,
+                    trainer.GradientCheckpointing, trainer.PriorLossWeight,
+                },
             };
             settings.Validate();
             using var opened = CommonOptions.OpenDevice(parse.GetValue(device));

@@ -26,7 +26,7 @@ internal static class TrainCommand
         {
             string library = parse.GetValue(options.Library)!;
             var method = parse.GetValue(options.Method) is { } name ? TrainingMethods.Parse(name) : ConceptTeacher.MethodOf(library) ?? TrainingMethod.CLora;
-            var trainer = options.Trainer(parse, method);
+            var trainer = options.Trainer.Options(parse, method);
             var validation = options.Validation(parse);
             var lesson = options.Lesson(parse);
             using var opened = CommonOptions.OpenDevice(parse.GetValue(device));
