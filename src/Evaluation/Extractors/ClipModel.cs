@@ -93,17 +93,8 @@ public sealed class ClipModel : IImageEmbedder, ITextEmbedder, IDisposable
         }
     }
 
-    public float[][] EmbedImages(IReadOnlyList<RgbImage> images)
-    {
-        ArgumentNullException.ThrowIfNull(images);
-        return EmbeddingBatches.Run(Dimension, images.Count, (start, count) =>
-        {
-            var pixels = Processor.PixelValues([.. images.Skip(start).Take(count)], out int height, out int width);
-            using var input = Tensor.FromHost(device, pixels, count, 3, height, width);
-            using var output = EncodeImages(input);
-            return output.Features.Value.ToFloatArray();
-        });
-    }
+    public float[][] EmbedImages(IReadOnlyList<RgbImage> images) =>
+        EmbeddingBatches.Images(images, Dimension, Processor, device, EncodeImages);
 
     public float[][] EmbedTexts(IReadOnlyList<string> prompts)
     {

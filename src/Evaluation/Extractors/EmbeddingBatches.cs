@@ -1,3 +1,9 @@
+using IlgpuDiffusion.Autograd;
+using IlgpuDiffusion.Evaluation.Models;
+using IlgpuDiffusion.Evaluation.Preprocessing;
+using IlgpuDiffusion.Kernels;
+using IlgpuDiffusion.Model.Images;
+
 namespace IlgpuDiffusion.Evaluation.Extractors;
 
 /// <summary>Splits a list of inputs into forward passes of bounded size and the results into one vector per input.</summary>
@@ -22,5 +28,22 @@ internal static class EmbeddingBatches
             for (int i = 0; i < count; i++) result[start + i] = flat.AsSpan(i * dimension, dimension).ToArray();
         }
         return result;
+    }
+
+    /// <summary>
+    /// Preprocesses <paramref name="images"/> in batches, runs <paramref name="encode"/> on their pixel values
+    /// [count, 3, H, W] on <paramref name="device"/> and returns each image's features.
+    /// </summary>
+    public static float[][] Images(IReadOnlyList<RgbImage> images, int dimension, IImagePreprocessor processor, Device device,
+        Func<Tensor, TowerOutput> encode)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        return Run(dimension, images.Count, (start, count) =>
+        {
+            var pixels = processor.PixelValues([.. images.Skip(start).Take(count)], out int height, out int width);
+            using var input = Tensor.FromHost(device, pixels, count, 3, height, width);
+            using var output = encode(input);
+            return output.Features.Value.ToFloatArray();
+        });
     }
 }
